@@ -1,0 +1,31 @@
+"""Test run: real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting to 127.0.0.1)."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, env
+
+DEBUG = False
+BASE_DOMAIN = "fluicity.test"
+ROOT_HOST_ALIASES = [f"www.{BASE_DOMAIN}"]
+PUBLIC_URL_SCHEME = "http"
+PUBLIC_URL_PORT = ""
+# Redis database 15 and a separate prefix keep test keys away from a developer's data.
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["default"]["KEY_PREFIX"] = "fluicity-test"
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+# Fast hashing in tests only; production keeps Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Static files come from the apps directly (no collectstatic in tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+
+# Assertions read English messages; translated pages are tested with an explicit language.
+LANGUAGE_CODE = "en"

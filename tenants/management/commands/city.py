@@ -1,0 +1,71 @@
+"""`manage.py city create|list|suspend|resume`: operate cities from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core.exceptions import ApplicationError
+from tenants import services
+from tenants.models import City
+
+
+class Command(BaseCommand):
+    help = "Create, list, suspend and resume cities."
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{create,list,suspend,resume}")
+        create = sub.add_parser("create", help="Create a city with its schema, host and first admin.")
+        create.add_argument("slug", help="Subdomain: <slug>.<BASE_DOMAIN>")
+        create.add_argument("--name", required=True)
+        create.add_argument("--admin-email", required=True)
+        create.add_argument("--admin-password", default=None, help="Omit to create the admin without a password.")
+        create.add_argument("--country", default="FR")
+        create.add_argument("--language", default="fr")
+        create.add_argument("--time-zone", default="Europe/Paris")
+        sub.add_parser("list", help="List cities with their status and host.")
+        for action in ("suspend", "resume"):
+            p = sub.add_parser(action, help=f"{action.capitalize()} a city.")
+            p.add_argument("slug")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        try:
+            if action == "create":
+                city = services.city_create(
+                    slug=options["slug"],
+                    name=options["name"],
+                    admin_email=options["admin_email"],
+                    admin_password=options["admin_password"],
+                    country=options["country"],
+                    language=options["language"],
+                    time_zone=options["time_zone"],
+                )
+                self.stdout.write(self.style.SUCCESS(f"Created {city.name}: {city.absolute_url()}"))
+            elif action == "list":
+                self._list()
+            else:
+                city = self._get(options["slug"])
+                service = services.city_suspend if action == "suspend" else services.city_resume
+                city = service(city=city)
+                self.stdout.write(self.style.SUCCESS(f"{city.name} is now {city.status}."))
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+
+    def _get(self, slug: str) -> City:
+        try:
+            return City.objects.get(slug=slug)
+        except City.DoesNotExist as exc:
+            raise CommandError(f"No city with subdomain “{slug}”.") from exc
+
+    def _list(self) -> None:
+        rows = [
+            (c.slug, c.status, c.country, c.created_at.date().isoformat(), c.name)
+            for c in City.objects.order_by("slug")
+        ]
+        header = ("slug", "status", "country", "created", "name")
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))

@@ -1,0 +1,31 @@
+"""Platform-level periodic plumbing: fan a per-city task out to every active city."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import transaction
+
+from tenants.context import fan_out, in_public
+from tenants.db import connection
+
+
+@shared_task(name="tenants.fan_out_task", acks_late=True)
+def fan_out_task(*, task_name: str, kwargs: dict[str, Any] | None = None, jitter_seconds: float = 60.0) -> int:
+    """Beat calls this with the name of a per-city task; it enqueues one copy per active city."""
+    from fluicity.celery import app
+
+    task = app.tasks[task_name]
+    with in_public():
+        return fan_out(task, kwargs=kwargs, jitter_seconds=jitter_seconds)
+
+
+def enqueue_on_commit(task: Any, *, kwargs: dict[str, Any] | None = None, **options: Any) -> None:
+    """Enqueue ``task`` once the current transaction commits, in the city active *now*.
+
+    The schema is captured at call time: by the time the transaction commits, the connection may
+    have moved to another city, and the task must still run where its data was written.
+    """
+    schema = connection.schema_name
+    transaction.on_commit(lambda: task.apply_async(kwargs=kwargs or {}, headers={"_schema_name": schema}, **options))

@@ -1,0 +1,96 @@
+"""Two real cities, alpha and beta, created once per test session on the real PostgreSQL; clients per host."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tenants import routing
+from tenants.models import City
+
+ROOT_HOST = settings.BASE_DOMAIN
+PASSWORD = "correct horse battery staple"
+
+
+def city_host(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    from tenants.services import city_create
+
+    # Test Redis database: start from nothing so no message or key of an earlier run interferes.
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    with django_db_blocker.unblock():
+        for slug, name, country in (("alpha", "Alphaville", "FR"), ("beta", "Betastad", "BE")):
+            city_create(
+                slug=slug,
+                name=name,
+                admin_email=f"admin@{slug}.example",
+                admin_password=PASSWORD,
+                country=country,
+                time_zone="Europe/Brussels" if country == "BE" else "Europe/Paris",
+            )
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public() -> Iterator[None]:
+    yield
+    # A test may leave the connection in a city, or a routing entry cached from rolled-back data.
+    connection.set_schema_to_public()
+    routing._cache.clear()
+
+
+@pytest.fixture
+def alpha(db: None) -> City:
+    return City.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def beta(db: None) -> City:
+    return City.objects.get(slug="beta")
+
+
+@pytest.fixture
+def root_client(db: None) -> Client:
+    return Client(HTTP_HOST=ROOT_HOST)
+
+
+@pytest.fixture
+def alpha_client(alpha: City) -> Client:
+    return Client(HTTP_HOST=city_host("alpha"))
+
+
+@pytest.fixture
+def beta_client(beta: City) -> Client:
+    return Client(HTTP_HOST=city_host("beta"))
+
+
+def api_client_for(host: str) -> APIClient:
+    client = APIClient()
+    client.defaults["HTTP_HOST"] = host
+    return client
+
+
+@pytest.fixture
+def alpha_api(alpha: City) -> APIClient:
+    return api_client_for(city_host("alpha"))
+
+
+@pytest.fixture
+def beta_api(beta: City) -> APIClient:
+    return api_client_for(city_host("beta"))
+
+
+@pytest.fixture
+def root_api(db: None) -> APIClient:
+    return api_client_for(ROOT_HOST)
