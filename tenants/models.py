@@ -45,6 +45,9 @@ class City(TenantMixin):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a hex colour such as #1d4ed8."))],
     )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # Digest of the tenant migrations applied to this schema; `city migrate` skips cities already at the
+    # code's digest without opening their catalogue.
+    migration_state = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -83,3 +86,76 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class PoolSchemaStatus(models.TextChoices):
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+
+
+class PoolSchema(models.Model):
+    """A spare schema, migrated ahead of time, waiting to become a city (renamed in milliseconds)."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    status = models.CharField(max_length=16, choices=PoolSchemaStatus.choices, default=PoolSchemaStatus.BUILDING)
+    # Digest of the tenant apps' migrations this schema was built at; a schema whose state differs from
+    # the code's is stale and is never handed out (see tenants.pool).
+    migration_state = models.CharField(max_length=64, blank=True)
+    build_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=["status", "migration_state"], name="pool_claimable_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} ({self.status})"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ProvisioningJob(models.Model):
+    """One request to create a city, with its steps as they happen; retried safely until it succeeds."""
+
+    class Source(models.TextChoices):
+        SIGNUP = "signup", _("Self-service sign-up")
+        CONSOLE = "console", _("Operator console")
+        API = "api", _("Operator API")
+        CLI = "cli", _("Command line")
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    slug = models.CharField(max_length=SLUG_MAX_LENGTH, validators=[validate_city_slug])
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2)
+    language = models.CharField(max_length=8, default="fr")
+    time_zone = models.CharField(max_length=64, default="Europe/Paris")
+    admin_email = models.EmailField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.CLI)
+    requested_by = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    steps = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_pool = models.BooleanField(null=True)
+    city = models.ForeignKey(City, null=True, blank=True, on_delete=models.SET_NULL, related_name="provisioning_jobs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"provision {self.slug} ({self.status})"
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None

@@ -1,34 +1,13 @@
-"""Writes on cities: create, suspend, resume. Keyword-only, and every step leaves no half city."""
+"""Writes on cities: create, suspend, resume. Keyword-only; every step leaves no half city."""
 
 from __future__ import annotations
 
-import logging
-
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib.auth import get_user_model
 
 from core.exceptions import ApplicationError
-from tenants import routing
 from tenants.context import in_city
-from tenants.db import connection
-from tenants.models import City, CityStatus, Domain
-from tenants.validators import schema_name_for_slug, validate_city_slug
-
-logger = logging.getLogger(__name__)
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-@transaction.atomic
-def _drop_schema(schema_name: str) -> None:
-    with connection.cursor() as cursor:
-        # Inside a caller's transaction, deferred foreign-key checks on the schema's tables would
-        # block the DROP ("pending trigger events"): run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+from tenants.models import City, CityStatus, ProvisioningJob
+from tenants.provisioning import provision, provisioning_request
 
 
 def city_create(
@@ -40,59 +19,27 @@ def city_create(
     language: str = "fr",
     time_zone: str = "Europe/Paris",
     admin_password: str | None = None,
+    source: str = ProvisioningJob.Source.CLI,
+    requested_by: str = "",
 ) -> City:
-    """Create a city: its schema (migrated), its host ``<slug>.<BASE_DOMAIN>``, and its first admin.
-
-    On any failure the schema and rows created so far are removed, so a retry starts clean.
-    """
-    slug = slug.strip().lower()
-    try:
-        validate_city_slug(slug)
-    except ValidationError as exc:
-        raise ApplicationError(_validation_message(exc), code="invalid_slug", fields={"slug": exc.messages}) from exc
-    if City.objects.filter(slug=slug).exists():
-        raise ApplicationError(f"The subdomain “{slug}” is taken.", code="slug_taken", fields={"slug": ["Taken."]})
-    if language not in dict(settings.LANGUAGES):
-        raise ApplicationError(f"Unsupported language “{language}”.", code="invalid_language")
-    schema_name = schema_name_for_slug(slug)
-    city = City(
-        schema_name=schema_name,
+    """Create a city now (a recorded provisioning job run in this process): schema from the warm pool,
+    host ``<slug>.<BASE_DOMAIN>``, first admin, apps' defaults. Nothing is left behind on failure."""
+    job = provisioning_request(
         slug=slug,
-        name=name.strip(),
-        country=country.upper(),
-        default_language=language,
+        name=name,
+        admin_email=admin_email,
+        country=country,
+        language=language,
         time_zone=time_zone,
+        source=source,
+        requested_by=requested_by,
     )
-    try:
-        city.full_clean(exclude=["schema_name"])
-    except ValidationError as exc:
-        raise ApplicationError(
-            _validation_message(exc), code="invalid", fields=exc.message_dict if hasattr(exc, "error_dict") else None
-        ) from exc
-
-    connection.set_schema_to_public()
-    try:
-        city.save(verbosity=0)  # creates and migrates the schema
-        Domain.objects.create(domain=city.primary_host, tenant=city, is_primary=True)
+    city = provision(job_id=job.id)
+    if admin_password:
         with in_city(city_id=city.id):
-            from django.contrib.auth import get_user_model
-
-            user_model = get_user_model()
-            admin = user_model.objects.create_user(
-                email=admin_email, password=admin_password or None, is_staff=True, is_superuser=True
-            )
-            if not admin_password:
-                admin.set_unusable_password()
-                admin.save(update_fields=["password"])
-    except Exception:
-        logger.exception("city_create failed for %s; removing what was created", slug)
-        connection.set_schema_to_public()
-        if city.pk:
-            Domain.objects.filter(tenant_id=city.pk).delete()
-            City.objects.filter(pk=city.pk).delete()
-        _drop_schema(schema_name)
-        routing.invalidate()
-        raise
+            admin = get_user_model().objects.get(email=job.admin_email)
+            admin.set_password(admin_password)
+            admin.save(update_fields=["password"])
     return city
 
 

@@ -29,3 +29,22 @@ def enqueue_on_commit(task: Any, *, kwargs: dict[str, Any] | None = None, **opti
     """
     schema = connection.schema_name
     transaction.on_commit(lambda: task.apply_async(kwargs=kwargs or {}, headers={"_schema_name": schema}, **options))
+
+
+@shared_task(name="tenants.provision_city_task", queue="heavy", acks_late=True)
+def provision_city_task(*, job_id: int) -> int:
+    """Run a provisioning job (idempotent: a finished job is not redone). Returns the city id."""
+    from tenants.provisioning import provision
+
+    with in_public():
+        return provision(job_id=job_id).id
+
+
+@shared_task(name="tenants.pool_refill_task", queue="heavy", acks_late=True)
+def pool_refill_task() -> dict[str, int]:
+    """Top the warm pool up and migrate stale spare schemas (after each claim, and every few minutes)."""
+    from tenants.pool import pool_refill
+
+    with in_public():
+        report = pool_refill()
+    return {"built": report.built, "refreshed": report.refreshed, "dropped": report.dropped, "ready": report.ready}

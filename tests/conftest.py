@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -27,8 +26,6 @@ def city_host(slug: str) -> str:
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     from tenants.services import city_create
 
-    # Test Redis database: start from nothing so no message or key of an earlier run interferes.
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     with django_db_blocker.unblock():
         for slug, name, country in (("alpha", "Alphaville", "FR"), ("beta", "Betastad", "BE")):
             city_create(

@@ -13,6 +13,7 @@ handler500 = "fluicity.views.server_error"
 urlpatterns = [
     path("", views.city_home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/", include("core.account_urls")),
     path("api/v1/city/", CurrentCityApi.as_view(), name="api-city"),
     path("api/v1/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("api/v1/me/", MeApi.as_view(), name="api-me"),

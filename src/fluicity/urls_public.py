@@ -17,6 +17,10 @@ admin.site.site_title = "Fluicity operators"
 urlpatterns = [
     path("", views.public_home, name="home"),
     path("admin/", admin.site.urls),
+    path("signup/", include("shared_apps.onboarding.urls")),
+    path("account/", include("core.account_urls")),
+    path("console/", include("tenants.console.urls")),
+    path("api/v1/operator/", include("tenants.api.operator_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/cities/", CityListApi.as_view(), name="api-city-list"),
     path("api/v1/auth/token/", TokenObtainApi.as_view(), name="api-token"),

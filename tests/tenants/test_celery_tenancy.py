@@ -30,7 +30,7 @@ def report_city_task(*, run_id: str, seq: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def worker(django_db_blocker: Any) -> Iterator[None]:
+def worker(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     with (
         django_db_blocker.unblock(),
         start_worker(celery_app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=20),

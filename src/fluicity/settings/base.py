@@ -38,6 +38,7 @@ SHARED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "shared_apps.onboarding",
 ]
 # One schema per city: its residents and staff (auth + sessions live here too) and its participation.
 TENANT_APPS = [
@@ -134,7 +135,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TIMEZONE = "UTC"
 # Seconds a worker keeps City rows cached when switching schema per task.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "pool-refill": {"task": "tenants.pool_refill_task", "schedule": 300.0, "options": {"queue": "heavy"}},
+}
+
+# Spare city schemas kept migrated ahead of time (tenants.pool); provisioning claims one in milliseconds.
+SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
 
 # --- Auth and sessions --------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -156,7 +162,9 @@ LANGUAGE_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/account/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -1,5 +1,7 @@
 """Test run: real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaulting to 127.0.0.1)."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import CACHES, env
 
@@ -29,3 +31,5 @@ WHITENOISE_USE_FINDERS = True
 
 # Assertions read English messages; translated pages are tested with an explicit language.
 LANGUAGE_CODE = "en"
+# Tests fill the pool themselves when they need it.
+SCHEMA_POOL_SIZE = 1

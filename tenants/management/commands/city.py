@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from core.exceptions import ApplicationError
 from tenants import services
@@ -16,7 +18,7 @@ class Command(BaseCommand):
     help = "Create, list, suspend and resume cities."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{create,list,suspend,resume}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{create,list,suspend,resume,migrate}")
         create = sub.add_parser("create", help="Create a city with its schema, host and first admin.")
         create.add_argument("slug", help="Subdomain: <slug>.<BASE_DOMAIN>")
         create.add_argument("--name", required=True)
@@ -26,6 +28,11 @@ class Command(BaseCommand):
         create.add_argument("--language", default="fr")
         create.add_argument("--time-zone", default="Europe/Paris")
         sub.add_parser("list", help="List cities with their status and host.")
+        migrate = sub.add_parser(
+            "migrate", help="Migrate public, then every city not up to date, in parallel; a table of results."
+        )
+        migrate.add_argument("--workers", type=int, default=settings.TENANT_MULTIPROCESSING_MAX_PROCESSES)
+        migrate.add_argument("--force", action="store_true", help="Also migrate cities recorded as up to date.")
         for action in ("suspend", "resume"):
             p = sub.add_parser(action, help=f"{action.capitalize()} a city.")
             p.add_argument("slug")
@@ -46,6 +53,8 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"Created {city.name}: {city.absolute_url()}"))
             elif action == "list":
                 self._list()
+            elif action == "migrate":
+                self._migrate(workers=options["workers"], force=options["force"])
             else:
                 city = self._get(options["slug"])
                 service = services.city_suspend if action == "suspend" else services.city_resume
@@ -59,6 +68,26 @@ class Command(BaseCommand):
             return City.objects.get(slug=slug)
         except City.DoesNotExist as exc:
             raise CommandError(f"No city with subdomain “{slug}”.") from exc
+
+    def _migrate(self, *, workers: int, force: bool) -> None:
+        from tenants.migration import migrate_all_cities
+
+        total = City.objects.count()
+        with tqdm(total=total, desc="cities", unit="city", file=self.stderr, disable=total == 0) as bar:
+            results = migrate_all_cities(workers=workers, force=force, on_result=lambda _r: bar.update(1))
+        results.sort(key=lambda r: (r.status != "failed", r.slug))
+        header = ("city", "schema", "result", "seconds", "error")
+        rows = [(r.slug, r.schema_name, r.status, f"{r.seconds:.2f}", r.error.splitlines()[-1] if r.error else "")
+                for r in results]
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+        failed = [r for r in results if r.status == "failed"]
+        counts = {status: sum(1 for r in results if r.status == status) for status in ("migrated", "up to date")}
+        summary = f"{counts['migrated']} migrated, {counts['up to date']} up to date, {len(failed)} failed"
+        if failed:
+            raise CommandError(f"{summary}: " + ", ".join(r.slug for r in failed))
+        self.stdout.write(self.style.SUCCESS(summary))
 
     def _list(self) -> None:
         rows = [

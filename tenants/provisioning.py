@@ -1,0 +1,215 @@
+"""Provisioning a city: a recorded job whose steps are visible, safe to retry, and never half done.
+
+Everything that makes the city exists (schema rename, City, Domain, first admin, each tenant app's
+bootstrap) commits in ONE transaction: PostgreSQL DDL is transactional, so a failure at any step rolls
+the rename back and the spare schema returns to the pool. The only work outside that transaction is
+building a spare schema when the pool is empty, and a spare schema is never an orphan: it is recorded
+in the pool and used by the next provisioning.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import ApplicationError
+from tenants import pool
+from tenants.context import in_city
+from tenants.db import connection
+from tenants.migration import current_migration_state
+from tenants.models import City, Domain, JobStatus, ProvisioningJob
+from tenants.validators import schema_name_for_slug, validate_city_slug
+
+logger = logging.getLogger(__name__)
+
+MAX_POOL_ATTEMPTS = 3
+
+
+def _tenant_app_bootstraps() -> list[Callable[..., None]]:
+    """Each tenant app may expose ``interface.bootstrap(city=CityRef)``: default texts, roles, themes."""
+    hooks = []
+    for app in settings.TENANT_APPS:
+        if not app.startswith("tenant_apps."):
+            continue
+        try:
+            module = importlib.import_module(f"{app}.interface")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.interface":
+                raise
+            continue
+        hook = getattr(module, "bootstrap", None)
+        if hook is not None:
+            hooks.append(hook)
+    return hooks
+
+
+def validate_new_city(*, slug: str, name: str, country: str, language: str, time_zone: str) -> None:
+    """Raise ApplicationError (with per-field messages) unless a city with these values can be made."""
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_city_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = list(exc.messages)
+    else:
+        if City.objects.filter(slug=slug).exists():
+            errors["slug"] = [f"The subdomain “{slug}” is taken."]
+    if not name.strip():
+        errors["name"] = ["A name is required."]
+    if language not in dict(settings.LANGUAGES):
+        errors["language"] = [f"Unsupported language “{language}”."]
+    if not (len(country) == 2 and country.isalpha()):
+        errors["country"] = ["Use an ISO 3166 code, e.g. FR."]
+    from tenants.models import TIME_ZONE_CHOICES
+
+    if time_zone not in dict(TIME_ZONE_CHOICES):
+        errors["time_zone"] = [f"Unknown time zone “{time_zone}”."]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        code = "slug_taken" if "taken" in " ".join(errors.get("slug", [])) else "invalid"
+        raise ApplicationError(first, code=code, fields=errors)
+
+
+def provisioning_request(
+    *,
+    slug: str,
+    name: str,
+    admin_email: str,
+    country: str = "FR",
+    language: str = "fr",
+    time_zone: str = "Europe/Paris",
+    source: str = ProvisioningJob.Source.CLI,
+    requested_by: str = "",
+) -> ProvisioningJob:
+    """Validate and record a request to create a city. Run it with ``provision`` (or its task)."""
+    slug = slug.strip().lower()
+    country = country.strip().upper()
+    validate_new_city(slug=slug, name=name, country=country, language=language, time_zone=time_zone)
+    return ProvisioningJob.objects.create(
+        public_id=uuid.uuid4(),
+        slug=slug,
+        name=name.strip(),
+        country=country,
+        language=language,
+        time_zone=time_zone,
+        admin_email=admin_email.strip().lower(),
+        source=source,
+        requested_by=requested_by,
+    )
+
+
+class _StepLog:
+    """Appends steps to the job row as they finish, outside the provisioning transaction, so the
+    progress page sees them and a failure keeps the log of what was tried."""
+
+    def __init__(self, job: ProvisioningJob) -> None:
+        self.job = job
+
+    def _write(self) -> None:
+        ProvisioningJob.objects.filter(pk=self.job.pk).update(steps=self.job.steps)
+
+    @contextmanager
+    def step(self, name: str, label: str) -> Iterator[dict[str, Any]]:
+        entry: dict[str, Any] = {"name": name, "label": label, "status": "running", "at": timezone.now().isoformat()}
+        self.job.steps = [*self.job.steps, entry]
+        started = time.perf_counter()
+        try:
+            yield entry
+        except BaseException as exc:
+            entry["status"] = "failed"
+            entry["error"] = str(exc)[:500]
+            raise
+        else:
+            entry["status"] = "done"
+        finally:
+            entry["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            self._write()
+
+
+def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
+    """Inside the provisioning transaction: the renamed schema becomes the city."""
+    target = schema_name_for_slug(job.slug)
+    pool.rename_schema(schema_name, target)
+    city = City(
+        schema_name=target,
+        slug=job.slug,
+        name=job.name,
+        country=job.country,
+        default_language=job.language,
+        time_zone=job.time_zone,
+        migration_state=current_migration_state(),
+    )
+    city.save(verbosity=0)  # the schema exists and is migrated: django-tenants skips creation
+    Domain.objects.create(domain=city.primary_host, tenant=city, is_primary=True)
+    with in_city(city_id=city.id) as ref:
+        admin = get_user_model().objects.create_user(email=job.admin_email, is_staff=True, is_superuser=True)
+        # No password yet: the contact sets it through the emailed link (a password-reset token).
+        admin.set_unusable_password()
+        admin.save(update_fields=["password"])
+        for bootstrap in _tenant_app_bootstraps():
+            bootstrap(city=ref)
+    return city
+
+
+def provision(*, job_id: int) -> City:
+    """Run (or resume) a provisioning job. Idempotent: a finished job returns its city."""
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
+        if job.status == JobStatus.SUCCEEDED and job.city_id:
+            return City.objects.get(pk=job.city_id)
+        existing = City.objects.filter(slug=job.slug).first()
+        if existing is not None:
+            ProvisioningJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED, error=f"The subdomain “{job.slug}” is taken.", finished_at=timezone.now()
+            )
+            raise ApplicationError(f"The subdomain “{job.slug}” is taken.", code="slug_taken")
+        job.status = JobStatus.RUNNING
+        job.attempts += 1
+        job.started_at = timezone.now()
+        job.error = ""
+        job.save(update_fields=["status", "attempts", "started_at", "error"])
+
+    log = _StepLog(job)
+    used_pool = True
+    try:
+        city = None
+        for _attempt in range(MAX_POOL_ATTEMPTS):
+            with transaction.atomic():
+                with log.step("claim", "Reserve a ready database schema") as entry:
+                    claimed = pool.pool_claim()
+                    entry["schema"] = claimed
+                if claimed is not None:
+                    with log.step("create", "Create the city, its address, first admin and defaults"):
+                        city = _create_city_in_schema(job, claimed)
+            if city is not None:
+                break
+            used_pool = False
+            with log.step("build", "No schema ready: prepare one now (slower)"):
+                pool.pool_build_one()
+        if city is None:
+            raise ApplicationError("Could not reserve a database schema; try again.", code="pool_exhausted")
+    except Exception as exc:
+        connection.set_schema_to_public()
+        ProvisioningJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], steps=job.steps, finished_at=timezone.now()
+        )
+        logger.exception("provisioning %s failed", job.slug)
+        raise
+    ProvisioningJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, city=city, used_pool=used_pool, steps=job.steps, finished_at=timezone.now()
+    )
+    from tenants.tasks import pool_refill_task
+
+    transaction.on_commit(lambda: pool_refill_task.apply_async(headers={"_schema_name": "public"}))
+    return city

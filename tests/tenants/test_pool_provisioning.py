@@ -1,0 +1,169 @@
+"""Warm pool and provisioning jobs: claims, fallback, stale schemas, failures, retries."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, connections, transaction
+
+from core.exceptions import ApplicationError
+from tenants import pool, provisioning
+from tenants.context import in_city
+from tenants.models import City, Domain, JobStatus, PoolSchema, PoolSchemaStatus, ProvisioningJob
+
+
+def schema_exists(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [name])
+        return cursor.fetchone() is not None
+
+
+def request(slug: str) -> ProvisioningJob:
+    return provisioning.provisioning_request(slug=slug, name=slug.title(), admin_email=f"clerk@{slug}.example")
+
+
+def test_claims_a_ready_schema_by_renaming_it(db: None) -> None:
+    spare = pool.pool_build_one()
+    job = request("epsilon")
+    city = provisioning.provision(job_id=job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.used_pool is True and job.city_id == city.id
+    assert [s["name"] for s in job.steps] == ["claim", "create"]
+    assert job.steps[0]["schema"] == spare.schema_name
+    assert not schema_exists(spare.schema_name) and schema_exists("city_epsilon")
+    assert not PoolSchema.objects.filter(pk=spare.pk).exists()
+    assert Domain.objects.get(tenant=city, is_primary=True).domain == "epsilon.fluicity.test"
+    with in_city(city_id=city.id):
+        admin = get_user_model().objects.get()
+        assert admin.email == "clerk@epsilon.example" and admin.is_staff and not admin.has_usable_password()
+
+
+def test_empty_pool_falls_back_to_building_a_schema(db: None) -> None:
+    PoolSchema.objects.all().delete()
+    job = request("zeta")
+    city = provisioning.provision(job_id=job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.used_pool is False
+    assert [s["name"] for s in job.steps] == ["claim", "build", "claim", "create"]
+    assert schema_exists(city.schema_name)
+    with in_city(city_id=city.id):
+        assert get_user_model().objects.filter(email="clerk@zeta.example").exists()
+
+
+def test_stale_pool_schema_is_never_handed_out_and_gets_migrated(db: None) -> None:
+    PoolSchema.objects.all().delete()
+    stale = pool.pool_build_one()
+    PoolSchema.objects.filter(pk=stale.pk).update(migration_state="built-by-an-older-release")
+    job = request("eta")
+    provisioning.provision(job_id=job.id)
+    job.refresh_from_db()
+    assert stale.schema_name not in [s.get("schema") for s in job.steps]
+    assert PoolSchema.objects.get(pk=stale.pk).migration_state == "built-by-an-older-release"
+    assert schema_exists(stale.schema_name)
+
+    report = pool.pool_refill(target=1)
+    assert report.refreshed == 1 and report.built == 0
+    refreshed = PoolSchema.objects.get(pk=stale.pk)
+    assert refreshed.migration_state == pool.current_migration_state()
+    assert pool.pool_ready_count() == 1
+
+
+def test_failure_mid_provisioning_leaves_no_half_city_and_retry_succeeds(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    PoolSchema.objects.all().delete()
+    spare = pool.pool_build_one()
+
+    def broken_bootstrap(**kwargs: Any) -> None:
+        raise RuntimeError("default themes could not be written")
+
+    monkeypatch.setattr(provisioning, "_tenant_app_bootstraps", lambda: [broken_bootstrap])
+    job = request("theta")
+    with pytest.raises(RuntimeError):
+        provisioning.provision(job_id=job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "default themes" in job.error
+    assert job.steps[-1]["name"] == "create" and job.steps[-1]["status"] == "failed"
+    assert not City.objects.filter(slug="theta").exists()
+    assert not Domain.objects.filter(domain__startswith="theta.").exists()
+    assert not schema_exists("city_theta")
+    # The spare schema went back to the pool, untouched.
+    assert PoolSchema.objects.get(pk=spare.pk).status == PoolSchemaStatus.READY and schema_exists(spare.schema_name)
+
+    monkeypatch.undo()
+    city = provisioning.provision(job_id=job.id)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 2 and job.city_id == city.id
+    assert provisioning.provision(job_id=job.id).id == city.id  # running it again changes nothing
+    assert City.objects.filter(slug="theta").count() == 1
+
+
+def test_refill_tops_up_to_target_and_no_further(db: None) -> None:
+    PoolSchema.objects.all().delete()
+    first = pool.pool_refill(target=2)
+    assert first.built == 2 and first.ready == 2
+    second = pool.pool_refill(target=2)
+    assert second.built == 0 and second.ready == 2
+
+
+@pytest.mark.parametrize(
+    ("slug", "field"), [("www", "slug"), ("alpha", "slug"), ("Bad Slug", "slug"), ("ok-slug", "language")]
+)
+def test_request_validation(db: None, slug: str, field: str) -> None:
+    with pytest.raises(ApplicationError) as caught:
+        provisioning.provisioning_request(
+            slug=slug, name="X", admin_email="a@b.example", language="xx" if field == "language" else "fr"
+        )
+    assert field in caught.value.fields
+
+
+@pytest.fixture
+def committed_pool(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[str]]:
+    """Two ready spare schemas committed for real, so that separate connections can race for them."""
+    with django_db_blocker.unblock():
+        built = [pool.pool_build_one().schema_name for _ in range(2)]
+        try:
+            yield built
+        finally:
+            connection.set_schema_to_public()
+            for name in built:
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            PoolSchema.objects.filter(schema_name__in=built).delete()
+
+
+def test_two_concurrent_claims_never_get_the_same_schema(committed_pool: list[str], django_db_blocker: Any) -> None:
+    barrier = threading.Barrier(2, timeout=20)
+    claimed: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def claim() -> None:
+        try:
+            with django_db_blocker.unblock(), transaction.atomic():
+                claimed.append(pool.pool_claim())
+                barrier.wait()  # both hold their claim at the same time
+                raise _Rollback
+        except _Rollback:
+            pass
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(claimed) == 2 and None not in claimed
+    assert claimed[0] != claimed[1]
+    assert set(claimed) <= set(committed_pool) | set(PoolSchema.objects.values_list("schema_name", flat=True))
+
+
+class _Rollback(Exception):
+    pass
