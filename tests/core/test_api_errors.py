@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -82,3 +83,23 @@ def test_openapi_schema_and_docs_on_both_hosts(db: None, alpha: object, host: st
     else:
         assert "/api/v1/cities/" in paths and "/api/v1/city/" not in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_token_endpoint_is_throttled(alpha_api: APIClient, settings: Any) -> None:
+    from rest_framework.throttling import ScopedRateThrottle
+
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"}
+    original = ScopedRateThrottle.THROTTLE_RATES
+    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"  # a fresh client: no history from other tests
+    ScopedRateThrottle.THROTTLE_RATES = rates
+    try:
+        codes = [
+            alpha_api.post(
+                "/api/v1/auth/token/", {"email": "x@alpha.example", "password": "nope"}, REMOTE_ADDR=address
+            ).status_code
+            for _ in range(5)
+        ]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = original
+    assert codes[:3] == [400, 400, 400]
+    assert codes[3:] == [429, 429]

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, env
+from .base import CACHES, REST_FRAMEWORK, env
 
 DEBUG = False
 BASE_DOMAIN = "fluicity.test"
@@ -13,7 +13,8 @@ PUBLIC_URL_PORT = ""
 # Redis database 15 and a separate prefix keep test keys away from a developer's data.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL
-CACHES["default"]["KEY_PREFIX"] = "fluicity-test"
+# A prefix per run: runs never read each other's keys (throttle counters included), no flush needed.
+CACHES["default"]["KEY_PREFIX"] = f"fluicity-test-{os.getpid()}"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Fast hashing in tests only; production keeps Argon2.
@@ -33,3 +34,5 @@ WHITENOISE_USE_FINDERS = True
 LANGUAGE_CODE = "en"
 # Tests fill the pool themselves when they need it.
 SCHEMA_POOL_SIZE = 1
+# Throttling has its own tests (with their own rates); elsewhere it must not turn a 400 into a 429.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"}}
