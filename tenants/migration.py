@@ -1,6 +1,6 @@
 """Migration state of the code base and of schemas, and migrating one schema.
 
-The *migration state* is a digest of the leaf migrations on disk of the apps that live in city schemas.
+The *migration state* is a digest of the migrations on disk.
 Recording it on every city (and pool schema) lets `city migrate` skip up-to-date cities with one query
 for all of them, instead of loading each city's migration table.
 """
@@ -17,7 +17,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.conf import settings
 from django.db import connections as db_connections
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors.base import run_migrations
@@ -25,25 +24,16 @@ from django_tenants.migration_executors.base import run_migrations
 from tenants.db import connection
 
 
-def _tenant_app_labels() -> set[str]:
-    from django.apps import apps
-
-    labels = set()
-    for app_name in settings.TENANT_APPS:
-        for config in apps.get_app_configs():
-            if config.name == app_name:
-                labels.add(config.label)
-    return labels
-
-
 @lru_cache(maxsize=1)
 def current_migration_state() -> str:
-    """Digest of the tenant apps' migration graph as shipped in this code base (code, not city data:
-    caching it per process is safe)."""
+    """Digest of every migration on disk (code, not city data: caching it per process is safe).
+
+    All apps count, not only tenant apps: Django records every installed app's migrations in each
+    schema it migrates (django-tenants' router turns the others into no-ops), so a new shared migration
+    is also something each city schema has to record.
+    """
     loader = MigrationLoader(None, ignore_no_migrations=True, load=True)
-    labels = _tenant_app_labels()
-    nodes = sorted((app, name) for app, name in loader.graph.nodes if app in labels)
-    return hashlib.sha256(repr(nodes).encode()).hexdigest()
+    return hashlib.sha256(repr(sorted(loader.disk_migrations)).encode()).hexdigest()
 
 
 def applied_migrations(schema_name: str) -> list[tuple[str, str]]:

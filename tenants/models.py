@@ -159,3 +159,48 @@ class ProvisioningJob(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+
+class CityExport(models.Model):
+    """An archive of one city (every table of its schema and its uploaded files), built by a job."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    city = models.ForeignKey(City, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports")
+    # Kept after the city is deleted: the export is what remains of it.
+    city_slug = models.CharField(max_length=SLUG_MAX_LENGTH)
+    city_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_label = models.CharField(max_length=200, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"export of {self.city_slug} ({self.status})"
+
+
+class CityDeletion(models.Model):
+    """What is left of a deleted city: who deleted it, when, and the export taken before."""
+
+    city_id_was = models.BigIntegerField()
+    city_slug = models.CharField(max_length=SLUG_MAX_LENGTH)
+    city_name = models.CharField(max_length=200)
+    schema_name = models.CharField(max_length=63)
+    export = models.ForeignKey(CityExport, on_delete=models.PROTECT, related_name="deletions")
+    deleted_by = models.CharField(max_length=254)
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-deleted_at",)
+
+    def __str__(self) -> str:
+        return f"{self.city_slug} deleted by {self.deleted_by}"

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -112,7 +113,7 @@ def _refresh_stale() -> tuple[int, int]:
 def _drop_abandoned_builds(max_age_seconds: int = 3600) -> int:
     """A worker killed mid-build leaves a 'building' row; after an hour it is certainly dead."""
     dropped = 0
-    cutoff = timezone.now() - timezone.timedelta(seconds=max_age_seconds)
+    cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
     for entry in PoolSchema.objects.filter(status=PoolSchemaStatus.BUILDING, created_at__lt=cutoff):
         _drop_schema(entry.schema_name)
         entry.delete()

@@ -48,3 +48,12 @@ def pool_refill_task() -> dict[str, int]:
     with in_public():
         report = pool_refill()
     return {"built": report.built, "refreshed": report.refreshed, "dropped": report.dropped, "ready": report.ready}
+
+
+@shared_task(name="tenants.city_export_task", queue="heavy", acks_late=True)
+def city_export_task(*, export_id: int) -> str:
+    """Build a city's export archive (idempotent: a finished export is not rebuilt)."""
+    from tenants.operations import export_run
+
+    with in_public():
+        return export_run(export_id=export_id).status

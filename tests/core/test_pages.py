@@ -29,7 +29,9 @@ def test_city_pages_use_the_city_colour(alpha: City) -> None:
     assert "--brand: #fde047; --brand-text: #000000;" in page
 
 
-@pytest.mark.parametrize(("background", "text"), [("#1d4ed8", "#ffffff"), ("#ffffff", "#000000"), ("#0f766e", "#ffffff")])
+@pytest.mark.parametrize(
+    ("background", "text"), [("#1d4ed8", "#ffffff"), ("#ffffff", "#000000"), ("#0f766e", "#ffffff")]
+)
 def test_readable_text_color(background: str, text: str) -> None:
     assert readable_text_color(background) == text
 

@@ -36,9 +36,7 @@ def committed_broken_city(django_db_setup: None, django_db_blocker: Any) -> Iter
             )
 
 
-def test_failing_city_is_reported_and_the_others_migrate(
-    committed_broken_city: City, django_db_blocker: Any
-) -> None:
+def test_failing_city_is_reported_and_the_others_migrate(committed_broken_city: City, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         City.objects.all().update(migration_state="")  # every city needs migrating
         out, err = StringIO(), StringIO()

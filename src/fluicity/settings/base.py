@@ -183,6 +183,11 @@ STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# City exports (operators' archives): where they are written, how long a download link lives, and how
+# recent an export must be for the city to be deleted after it.
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=str(REPO_ROOT / "var" / "exports"))
+EXPORT_LINK_MAX_AGE = env.int("EXPORT_LINK_MAX_AGE", default=3600)
+EXPORT_VALID_FOR_DELETE_DAYS = env.int("EXPORT_VALID_FOR_DELETE_DAYS", default=7)
 # Uploaded files of a city live under MEDIA_ROOT/<schema>/ so that exports and deletion are per city.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 
@@ -201,7 +206,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 20,
@@ -219,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CityStatusEnum": "tenants.models.CityStatus",
+        "JobStatusEnum": "tenants.models.JobStatus",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

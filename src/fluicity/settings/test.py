@@ -35,4 +35,7 @@ LANGUAGE_CODE = "en"
 # Tests fill the pool themselves when they need it.
 SCHEMA_POOL_SIZE = 1
 # Throttling has its own tests (with their own rates); elsewhere it must not turn a 400 into a 429.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min", "auth": "10000/min"},
+}

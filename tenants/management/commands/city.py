@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -10,15 +15,17 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.exceptions import ApplicationError
-from tenants import services
-from tenants.models import City
+from tenants import operations, services
+from tenants.models import City, CityExport
 
 
 class Command(BaseCommand):
-    help = "Create, list, suspend and resume cities."
+    help = "Create, list, suspend, resume, export, import, delete and migrate cities."
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{create,list,suspend,resume,migrate}")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{create,list,suspend,resume,export,import,delete,migrate}"
+        )
         create = sub.add_parser("create", help="Create a city with its schema, host and first admin.")
         create.add_argument("slug", help="Subdomain: <slug>.<BASE_DOMAIN>")
         create.add_argument("--name", required=True)
@@ -33,6 +40,17 @@ class Command(BaseCommand):
         )
         migrate.add_argument("--workers", type=int, default=settings.TENANT_MULTIPROCESSING_MAX_PROCESSES)
         migrate.add_argument("--force", action="store_true", help="Also migrate cities recorded as up to date.")
+        export = sub.add_parser("export", help="Export a city (every table and its files) to one archive.")
+        export.add_argument("slug")
+        export.add_argument("--output", help="Where to write the archive (default: a file in EXPORT_ROOT).")
+        imp = sub.add_parser("import", help="Create a new city from an export archive.")
+        imp.add_argument("archive")
+        imp.add_argument("slug", help="Subdomain of the new city.")
+        imp.add_argument("--name", default=None, help="Name of the new city (default: the exported name).")
+        delete = sub.add_parser("delete", help="Delete a city for good (only after a recent finished export).")
+        delete.add_argument("slug")
+        delete.add_argument("--export", required=True, help="Public id of a finished export of this city.")
+        delete.add_argument("--confirm", required=True, help="The subdomain again, to confirm.")
         for action in ("suspend", "resume"):
             p = sub.add_parser(action, help=f"{action.capitalize()} a city.")
             p.add_argument("slug")
@@ -53,6 +71,19 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(f"Created {city.name}: {city.absolute_url()}"))
             elif action == "list":
                 self._list()
+            elif action == "export":
+                self._export(options["slug"], options["output"])
+            elif action == "import":
+                self._import(options["archive"], options["slug"], options["name"])
+            elif action == "delete":
+                city = self._get(options["slug"])
+                operations.city_delete(
+                    city=city,
+                    export_public_id=options["export"],
+                    confirm_slug=options["confirm"],
+                    deleted_by=f"cli:{getpass.getuser()}",
+                )
+                self.stdout.write(self.style.SUCCESS(f"{city.name} was deleted."))
             elif action == "migrate":
                 self._migrate(workers=options["workers"], force=options["force"])
             else:
@@ -69,6 +100,43 @@ class Command(BaseCommand):
         except City.DoesNotExist as exc:
             raise CommandError(f"No city with subdomain “{slug}”.") from exc
 
+    def _progress_bar(self, desc: str) -> tuple[tqdm[Any], Callable[[int, int, str], None]]:
+        bar: tqdm[Any] = tqdm(total=0, desc=desc, unit="step", file=self.stderr)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(label[:40])
+            bar.refresh()
+
+        return bar, progress
+
+    def _export(self, slug: str, output: str | None) -> None:
+        city = self._get(slug)
+        export = CityExport.objects.create(
+            public_id=uuid.uuid4(),
+            city=city,
+            city_slug=city.slug,
+            city_name=city.name,
+            requested_by=f"cli:{getpass.getuser()}",
+        )
+        bar, progress = self._progress_bar("export")
+        with bar:
+            export = operations.export_run(export_id=export.id, progress=progress)
+        path = operations.export_path(export)
+        if output:
+            shutil.copyfile(path, output)
+            path = Path(output)
+        self.stdout.write(self.style.SUCCESS(f"Exported {city.name} to {path} (export id {export.public_id})"))
+
+    def _import(self, archive_path: str, slug: str, name: str | None) -> None:
+        from tenants.archive import import_city
+
+        bar, progress = self._progress_bar("import")
+        with bar:
+            city = import_city(archive=Path(archive_path), slug=slug, name=name, progress=progress)
+        self.stdout.write(self.style.SUCCESS(f"Imported as {city.name}: {city.absolute_url()}"))
+
     def _migrate(self, *, workers: int, force: bool) -> None:
         from tenants.migration import migrate_all_cities
 
@@ -77,8 +145,10 @@ class Command(BaseCommand):
             results = migrate_all_cities(workers=workers, force=force, on_result=lambda _r: bar.update(1))
         results.sort(key=lambda r: (r.status != "failed", r.slug))
         header = ("city", "schema", "result", "seconds", "error")
-        rows = [(r.slug, r.schema_name, r.status, f"{r.seconds:.2f}", r.error.splitlines()[-1] if r.error else "")
-                for r in results]
+        rows = [
+            (r.slug, r.schema_name, r.status, f"{r.seconds:.2f}", r.error.splitlines()[-1] if r.error else "")
+            for r in results
+        ]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
