@@ -279,3 +279,22 @@ def test_cli_export_import_delete(alpha: City, tmp_path: Path) -> None:
         stdout=StringIO(),
     )
     assert not City.objects.filter(slug="alpha-copy").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/tenants/city/",
+        "/admin/tenants/provisioningjob/",
+        "/admin/tenants/cityexport/",
+        "/admin/tenants/poolschema/",
+        "/admin/core/user/",
+        "/admin/tenants/city/{alpha}/change/",
+    ],
+)
+def test_admin_pages_for_operators(alpha: City, url: str) -> None:
+    superuser = get_user_model().objects.create_superuser(email="root@fluicity.example", password=PASSWORD)
+    client = Client(HTTP_HOST=ROOT_HOST)
+    client.force_login(superuser)
+    assert client.get(url.format(alpha=alpha.pk)).status_code == 200
