@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.city_home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("account/", include("core.account_urls")),
+    path("manage/billing/", include("shared_apps.billing.urls_city")),
     path("api/v1/city/", CurrentCityApi.as_view(), name="api-city"),
     path("api/v1/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("api/v1/me/", MeApi.as_view(), name="api-me"),

@@ -39,6 +39,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shared_apps.onboarding",
+    "shared_apps.billing",
 ]
 # One schema per city: its residents and staff (auth + sessions live here too) and its participation.
 TENANT_APPS = [
