@@ -13,6 +13,7 @@ import importlib
 import logging
 import time
 import uuid
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,14 @@ from tenants.validators import schema_name_for_slug, validate_city_slug
 logger = logging.getLogger(__name__)
 
 MAX_POOL_ATTEMPTS = 3
+# Advisory-lock class for "this provisioning job is being run": held for the run by the database session,
+# so a second worker (a redelivered message, a sweeper) backs off, and a dead worker's lock dies with it.
+_JOB_LOCK_CLASS = 0x46_50_4A  # "FPJ"
+
+
+class JobAlreadyRunning(ApplicationError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"The provisioning of “{slug}” is already running.", code="job_running", status_code=409)
 
 
 def _tenant_app_bootstraps() -> list[Callable[..., None]]:
@@ -162,8 +171,23 @@ def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
 
 
 def provision(*, job_id: int) -> City:
-    """Run (or resume) a provisioning job. Idempotent: a finished job returns its city."""
+    """Run (or resume) a provisioning job. Idempotent: a finished job returns its city; a job that another
+    worker is running right now raises JobAlreadyRunning instead of running twice."""
     connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_JOB_LOCK_CLASS, job_id])
+        row = cursor.fetchone()
+    if not (row and row[0]):
+        raise JobAlreadyRunning(ProvisioningJob.objects.get(pk=job_id).slug)
+    try:
+        return _provision_locked(job_id=job_id)
+    finally:
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_JOB_LOCK_CLASS, job_id])
+
+
+def _provision_locked(*, job_id: int) -> City:
     with transaction.atomic():
         job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
         if job.status == JobStatus.SUCCEEDED and job.city_id:
@@ -213,3 +237,20 @@ def provision(*, job_id: int) -> City:
 
     transaction.on_commit(lambda: pool_refill_task.apply_async(headers={"_schema_name": "public"}))
     return city
+
+
+def provisioning_sweep(*, older_than_seconds: int = 120) -> int:
+    """Send again the jobs that waited too long: their message was lost (broker down at commit) or their
+    worker died. Running a job twice is safe (see ``provision``). Sign-up jobs are swept by onboarding,
+    which also sends the sign-up's email. Returns how many were sent."""
+    from tenants.tasks import provision_city_task
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = ProvisioningJob.objects.filter(
+        status__in=[JobStatus.PENDING, JobStatus.RUNNING], created_at__lt=cutoff
+    ).exclude(source=ProvisioningJob.Source.SIGNUP)
+    count = 0
+    for job_id in stuck.values_list("id", flat=True):
+        provision_city_task.apply_async(kwargs={"job_id": job_id}, headers={"_schema_name": "public"})
+        count += 1
+    return count

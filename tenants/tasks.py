@@ -32,12 +32,25 @@ def enqueue_on_commit(task: Any, *, kwargs: dict[str, Any] | None = None, **opti
 
 
 @shared_task(name="tenants.provision_city_task", queue="heavy", acks_late=True)
-def provision_city_task(*, job_id: int) -> int:
-    """Run a provisioning job (idempotent: a finished job is not redone). Returns the city id."""
-    from tenants.provisioning import provision
+def provision_city_task(*, job_id: int) -> int | None:
+    """Run a provisioning job (idempotent: a finished job is not redone). Returns the city id, or None
+    when another worker is running the same job right now."""
+    from tenants.provisioning import JobAlreadyRunning, provision
 
     with in_public():
-        return provision(job_id=job_id).id
+        try:
+            return provision(job_id=job_id).id
+        except JobAlreadyRunning:
+            return None
+
+
+@shared_task(name="tenants.provisioning_sweep_task", acks_late=True)
+def provisioning_sweep_task() -> int:
+    """Beat: send again provisioning jobs whose message was lost or whose worker died."""
+    from tenants.provisioning import provisioning_sweep
+
+    with in_public():
+        return provisioning_sweep()
 
 
 @shared_task(name="tenants.pool_refill_task", queue="heavy", acks_late=True)

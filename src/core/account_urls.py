@@ -1,3 +1,14 @@
-from django.urls import URLPattern
+"""/account/ on both host kinds: sign in, sign out, set a password from an emailed link."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from core import account_views
+
+app_name = "account"
+
+urlpatterns = [
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("set-password/<uidb64>/<token>/", account_views.SetPasswordView.as_view(), name="set_password"),
+    path("set-password/done/", account_views.SetPasswordDoneView.as_view(), name="set_password_done"),
+]

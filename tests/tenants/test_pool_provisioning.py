@@ -167,3 +167,51 @@ def test_two_concurrent_claims_never_get_the_same_schema(committed_pool: list[st
 
 class _Rollback(Exception):
     pass
+
+
+def test_a_job_running_elsewhere_is_not_run_twice(db: None, django_db_blocker: Any) -> None:
+    job = request("iota")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        with django_db_blocker.unblock():
+            other = connections.create_connection("default")  # a second database session
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [provisioning._JOB_LOCK_CLASS, job.id])
+                holding.set()
+                release.wait(20)
+            other.close()  # the session ends: its lock goes with it, as with a dead worker
+
+    thread = threading.Thread(target=hold_lock)
+    thread.start()
+    assert holding.wait(20)
+    try:
+        with pytest.raises(provisioning.JobAlreadyRunning):
+            provisioning.provision(job_id=job.id)
+        from tenants.tasks import provision_city_task
+
+        assert provision_city_task.run(job_id=job.id) is None
+    finally:
+        release.set()
+        thread.join(20)
+    assert not City.objects.filter(slug="iota").exists()
+    city = provisioning.provision(job_id=job.id)
+    assert city.slug == "iota"
+
+
+def test_sweeper_resends_stuck_jobs_only(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.tasks import provision_city_task
+
+    stuck, fresh, signup = request("kappa-stuck"), request("kappa-fresh"), request("kappa-signup")
+    ProvisioningJob.objects.filter(pk=signup.pk).update(source=ProvisioningJob.Source.SIGNUP)
+    old = timezone.now() - timedelta(minutes=10)
+    ProvisioningJob.objects.filter(pk__in=[stuck.pk, signup.pk]).update(created_at=old)
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(provision_city_task, "apply_async", lambda **kw: sent.append(kw["kwargs"]))
+    assert provisioning.provisioning_sweep() == 1
+    assert sent == [{"job_id": stuck.id}]
+    assert fresh.status == JobStatus.PENDING

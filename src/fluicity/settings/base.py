@@ -136,8 +136,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_TIMEZONE = "UTC"
 # Seconds a worker keeps City rows cached when switching schema per task.
 CELERY_TASK_TENANT_CACHE_SECONDS = 30
+CELERY_IMPORTS = ("core.mail",)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "pool-refill": {"task": "tenants.pool_refill_task", "schedule": 300.0, "options": {"queue": "heavy"}},
+    "provisioning-sweep": {"task": "tenants.provisioning_sweep_task", "schedule": 300.0},
+    "signup-sweep": {"task": "onboarding.signup_sweep_task", "schedule": 300.0},
+    "signup-expire": {"task": "onboarding.signup_expire_stale_task", "schedule": 3600.0},
 }
 
 # Spare city schemas kept migrated ahead of time (tenants.pool); provisioning claims one in milliseconds.
@@ -191,6 +195,16 @@ EXPORT_LINK_MAX_AGE = env.int("EXPORT_LINK_MAX_AGE", default=3600)
 EXPORT_VALID_FOR_DELETE_DAYS = env.int("EXPORT_VALID_FOR_DELETE_DAYS", default=7)
 # Uploaded files of a city live under MEDIA_ROOT/<schema>/ so that exports and deletion are per city.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+
+# --- Self-service sign-up (shared_apps.onboarding) -----------------------------------------------
+SIGNUP_VERIFY_MAX_AGE = env.int("SIGNUP_VERIFY_MAX_AGE", default=48 * 3600)
+SIGNUP_RATE_LIMIT_PER_IP = env.int("SIGNUP_RATE_LIMIT_PER_IP", default=5)
+SIGNUP_RATE_LIMIT_IP_WINDOW = env.int("SIGNUP_RATE_LIMIT_IP_WINDOW", default=3600)
+SIGNUP_RATE_LIMIT_PER_EMAIL = env.int("SIGNUP_RATE_LIMIT_PER_EMAIL", default=3)
+SIGNUP_RATE_LIMIT_EMAIL_WINDOW = env.int("SIGNUP_RATE_LIMIT_EMAIL_WINDOW", default=86400)
+SIGNUP_CHECK_RATE_LIMIT_PER_MINUTE = env.int("SIGNUP_CHECK_RATE_LIMIT_PER_MINUTE", default=60)
+# How many reverse proxies stand in front (X-Forwarded-For is read from the right): 1 behind nginx.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
