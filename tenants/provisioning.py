@@ -13,9 +13,9 @@ import importlib
 import logging
 import time
 import uuid
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
