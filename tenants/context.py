@@ -54,12 +54,13 @@ def current_city() -> CityRef:
 
 
 @contextmanager
-def in_city(*, city_id: int) -> Iterator[CityRef]:
+def in_city(*, city_id: int, city: City | None = None) -> Iterator[CityRef]:
     """Run the block in the schema of city ``city_id``; the previous schema comes back afterwards,
-    even when the block raises."""
+    even when the block raises. Pass ``city`` too when the caller holds the row (saves a query)."""
     previous_tenant: Any = getattr(connection, "tenant", None)
     previous_schema = connection.schema_name
-    city = City.objects.get(pk=city_id)
+    if city is None or city.pk != city_id:
+        city = City.objects.get(pk=city_id)
     connection.set_tenant(city)
     try:
         yield CityRef.of(city)

@@ -197,7 +197,10 @@ def city_delete(*, city: City, export_public_id: str, confirm_slug: str, deleted
         )
     connection.set_schema_to_public()
     schema_name, media = city.schema_name, archive.city_media_root(city.schema_name)
+    from shared_apps.billing.interface import city_release
+
     with transaction.atomic():
+        city_release(city_id=city.id, actor=deleted_by)  # refuses while invoices are unpaid
         deletion = CityDeletion.objects.create(
             city_id_was=city.id,
             city_slug=city.slug,

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -118,14 +118,12 @@ def provisioning_request(
 
 
 class _StepLog:
-    """Appends steps to the job row as they finish, outside the provisioning transaction, so the
-    progress page sees them and a failure keeps the log of what was tried."""
+    """Collects the job's steps (name, label, status, timing, error). They are written with the job's
+    status: in the transaction that creates the city on success, right after a failure, and before a
+    slow step (building a schema) so the progress page shows it while it runs."""
 
     def __init__(self, job: ProvisioningJob) -> None:
         self.job = job
-
-    def _write(self) -> None:
-        ProvisioningJob.objects.filter(pk=self.job.pk).update(steps=self.job.steps)
 
     @contextmanager
     def step(self, name: str, label: str) -> Iterator[dict[str, Any]]:
@@ -142,7 +140,6 @@ class _StepLog:
             entry["status"] = "done"
         finally:
             entry["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self._write()
 
 
 def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
@@ -158,15 +155,21 @@ def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
         time_zone=job.time_zone,
         migration_state=current_migration_state(),
     )
-    city.save(verbosity=0)  # the schema exists and is migrated: django-tenants skips creation
-    Domain.objects.create(domain=city.primary_host, tenant=city, is_primary=True)
-    with in_city(city_id=city.id) as ref:
-        admin = get_user_model().objects.create_user(email=job.admin_email, is_staff=True, is_superuser=True)
-        # No password yet: the contact sets it through the emailed link (a password-reset token).
-        admin.set_unusable_password()
-        admin.save(update_fields=["password"])
+    # The schema exists and is migrated: skip django-tenants' create-and-migrate step altogether.
+    city.auto_create_schema = False
+    city.save(verbosity=0)
+    # bulk_create skips DomainMixin.save()'s "demote the other primary domains" savepoint and UPDATE: a new
+    # city has no other domain. Routing is invalidated by the City save above.
+    Domain.objects.bulk_create([Domain(domain=city.primary_host, tenant=city, is_primary=True)])
+    with in_city(city_id=city.id, city=city) as ref:
+        # No password (unusable): the contact sets it through the emailed link (a password-reset token).
+        get_user_model().objects.create_user(email=job.admin_email, is_staff=True, is_superuser=True)
         for bootstrap in _tenant_app_bootstraps():
             bootstrap(city=ref)
+    # Every new city starts on a trial (billing, public schema), in the same transaction.
+    from shared_apps.billing.interface import subscription_start_trial
+
+    subscription_start_trial(city_id=city.id)
     return city
 
 
@@ -188,27 +191,18 @@ def provision(*, job_id: int) -> City:
 
 
 def _provision_locked(*, job_id: int) -> City:
-    with transaction.atomic():
-        job = ProvisioningJob.objects.select_for_update().get(pk=job_id)
-        if job.status == JobStatus.SUCCEEDED and job.city_id:
-            return City.objects.get(pk=job.city_id)
-        existing = City.objects.filter(slug=job.slug).first()
-        if existing is not None:
-            ProvisioningJob.objects.filter(pk=job.pk).update(
-                status=JobStatus.FAILED, error=f"The subdomain “{job.slug}” is taken.", finished_at=timezone.now()
-            )
-            raise ApplicationError(f"The subdomain “{job.slug}” is taken.", code="slug_taken")
-        job.status = JobStatus.RUNNING
-        job.attempts += 1
-        job.started_at = timezone.now()
-        job.error = ""
-        job.save(update_fields=["status", "attempts", "started_at", "error"])
-
+    # The advisory lock held by ``provision`` already keeps other runs of this job out: no row lock.
+    job = ProvisioningJob.objects.get(pk=job_id)
+    if job.status == JobStatus.SUCCEEDED and job.city_id:
+        return City.objects.get(pk=job.city_id)
+    started_at = timezone.now()
+    attempts = job.attempts + 1
     log = _StepLog(job)
     used_pool = True
+    city: City | None = None
     try:
-        city = None
         for _attempt in range(MAX_POOL_ATTEMPTS):
+            # One transaction: claim, rename, City, Domain, admin, bootstraps and the job's success.
             with transaction.atomic():
                 with log.step("claim", "Reserve a ready database schema") as entry:
                     claimed = pool.pool_claim()
@@ -216,27 +210,56 @@ def _provision_locked(*, job_id: int) -> City:
                 if claimed is not None:
                     with log.step("create", "Create the city, its address, first admin and defaults"):
                         city = _create_city_in_schema(job, claimed)
+                    ProvisioningJob.objects.filter(pk=job.pk).update(
+                        status=JobStatus.SUCCEEDED,
+                        city=city,
+                        used_pool=used_pool,
+                        steps=job.steps,
+                        attempts=attempts,
+                        started_at=started_at,
+                        finished_at=timezone.now(),
+                        error="",
+                    )
             if city is not None:
                 break
             used_pool = False
+            ProvisioningJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.RUNNING, steps=[*job.steps, _building_step()], attempts=attempts, started_at=started_at
+            )
             with log.step("build", "No schema ready: prepare one now (slower)"):
                 pool.pool_build_one()
         if city is None:
             raise ApplicationError("Could not reserve a database schema; try again.", code="pool_exhausted")
     except Exception as exc:
         connection.set_schema_to_public()
+        message = exc.message if isinstance(exc, ApplicationError) else str(exc)
+        if isinstance(exc, IntegrityError) and "slug" in str(exc):
+            message = f"The subdomain “{job.slug}” is taken."
         ProvisioningJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=str(exc)[:2000], steps=job.steps, finished_at=timezone.now()
+            status=JobStatus.FAILED,
+            error=message[:2000],
+            steps=job.steps,
+            attempts=attempts,
+            started_at=started_at,
+            finished_at=timezone.now(),
         )
         logger.exception("provisioning %s failed", job.slug)
+        if isinstance(exc, IntegrityError) and "slug" in str(exc):
+            raise ApplicationError(message, code="slug_taken") from exc
         raise
-    ProvisioningJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.SUCCEEDED, city=city, used_pool=used_pool, steps=job.steps, finished_at=timezone.now()
-    )
     from tenants.tasks import pool_refill_task
 
     transaction.on_commit(lambda: pool_refill_task.apply_async(headers={"_schema_name": "public"}))
     return city
+
+
+def _building_step() -> dict[str, Any]:
+    return {
+        "name": "build",
+        "label": "No schema ready: prepare one now (slower)",
+        "status": "running",
+        "at": timezone.now().isoformat(),
+    }
 
 
 def provisioning_sweep(*, older_than_seconds: int = 120) -> int:

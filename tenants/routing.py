@@ -38,6 +38,8 @@ class _RouteCache:
         self._routes: dict[str, Route] = {}
         self._generation: bytes | str | None = None
         self._checked_at = 0.0
+        self._client: redis.Redis | None = None
+        self._client_url = ""
 
     def clear(self) -> None:
         with self._lock:
@@ -45,18 +47,20 @@ class _RouteCache:
             self._checked_at = 0.0
 
     def _redis(self) -> redis.Redis:
-        return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        # One pooled client per process and URL: opening a connection per check or bump cost more than
+        # the whole rest of a city's provisioning.
+        url = settings.REDIS_URL
+        if self._client is None or self._client_url != url:
+            self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+            self._client_url = url
+        return self._client
 
     def _revalidate(self) -> None:
         now = time.monotonic()
         if now - self._checked_at < getattr(settings, "ROUTING_RECHECK_SECONDS", 2.0):
             return
         try:
-            client = self._redis()
-            try:
-                generation = client.get(GENERATION_KEY)
-            finally:
-                client.close()
+            generation = self._redis().get(GENERATION_KEY)
         except redis.RedisError:
             logger.warning("routing cache: Redis unreachable, resolving hosts from the database")
             with self._lock:
@@ -84,11 +88,7 @@ class _RouteCache:
     def bump(self) -> None:
         self.clear()
         try:
-            client = self._redis()
-            try:
-                client.incr(GENERATION_KEY)
-            finally:
-                client.close()
+            self._redis().incr(GENERATION_KEY)
         except redis.RedisError:
             logger.warning("routing cache: could not bump the generation; other processes recheck within seconds")
 

@@ -215,3 +215,12 @@ def test_sweeper_resends_stuck_jobs_only(db: None, monkeypatch: pytest.MonkeyPat
     assert provisioning.provisioning_sweep() == 1
     assert sent == [{"job_id": stuck.id}]
     assert fresh.status == JobStatus.PENDING
+
+
+def test_a_new_city_starts_on_a_billing_trial(db: None) -> None:
+    from shared_apps.billing.interface import entitlements_for_city, subscription_for_city
+
+    city = provisioning.provision(job_id=request("nu").id)
+    subscription = subscription_for_city(city_id=city.id)
+    assert subscription is not None and subscription.status == "trialing"
+    assert entitlements_for_city(city_id=city.id).is_trial

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 env = environ.Env()
@@ -142,7 +143,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "provisioning-sweep": {"task": "tenants.provisioning_sweep_task", "schedule": 300.0},
     "signup-sweep": {"task": "onboarding.signup_sweep_task", "schedule": 300.0},
     "signup-expire": {"task": "onboarding.signup_expire_stale_task", "schedule": 3600.0},
+    # Billing, nightly (UTC): usage of the day before, trials ending, invoices due, dunning, reminders.
+    "billing-usage": {"task": "billing.usage_collect_dispatch_task", "schedule": crontab(hour=1, minute=0)},
+    "billing-trials": {"task": "billing.trials_expire_task", "schedule": crontab(hour=2, minute=0)},
+    "billing-invoices": {"task": "billing.invoices_generate_task", "schedule": crontab(hour=2, minute=15)},
+    "billing-dunning": {"task": "billing.dunning_task", "schedule": crontab(hour=2, minute=30)},
+    "billing-reminders": {"task": "billing.overdue_reminders_task", "schedule": crontab(hour=8, minute=0)},
 }
+# Billing (shared_apps.billing.conf reads these; see docs/billing.md). The issuer's details (name, address,
+# VAT number, IBAN) default to placeholders: set BILLING_ISSUER in production settings.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=30)
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=30)
+BILLING_REMINDER_INTERVAL_DAYS = env.int("BILLING_REMINDER_INTERVAL_DAYS", default=7)
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="FLU")
 
 # Spare city schemas kept migrated ahead of time (tenants.pool); provisioning claims one in milliseconds.
 SCHEMA_POOL_SIZE = env.int("SCHEMA_POOL_SIZE", default=5)
@@ -242,6 +255,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CityStatusEnum": "tenants.models.CityStatus",
         "JobStatusEnum": "tenants.models.JobStatus",
+        "SubscriptionStatusEnum": "shared_apps.billing.models.SubscriptionStatus",
+        "InvoiceStatusEnum": "shared_apps.billing.models.InvoiceStatus",
     },
 }
 
