@@ -42,3 +42,17 @@ def test_public_home_lists_active_cities_only(alpha: City, beta: City) -> None:
     page = Client(HTTP_HOST="fluicity.test").get("/").content.decode()
     assert "http://alpha.fluicity.test/" in page
     assert "Betastad" not in page
+
+
+def test_navigation_offers_sign_in_then_staff_links(alpha: City) -> None:
+    from django.contrib.auth import get_user_model
+
+    from tenants.context import in_city
+
+    client = Client(HTTP_HOST="alpha.fluicity.test")
+    assert 'href="/account/login/"' in client.get("/").content.decode()
+    with in_city(city_id=alpha.id):
+        client.force_login(get_user_model().objects.get(email="admin@alpha.example"))
+    page = client.get("/").content.decode()
+    assert 'href="/manage/billing/"' in page and 'action="/account/logout/"' in page
+    assert 'href="/account/login/"' not in page
