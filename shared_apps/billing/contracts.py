@@ -49,7 +49,7 @@ class Entitlements:
 @dataclass(frozen=True)
 class SubscriptionRef:
     id: int
-    city_id: int
+    city_id: int | None  # None once the city was deleted (its subscription is kept, cancelled)
     plan_code: str
     status: str
     trial_ends_on: datetime.date | None

@@ -71,6 +71,9 @@ def _insert(
     source_event: SubscriptionEvent | None = None,
 ) -> Invoice:
     city = subscription.city
+    if city is None:
+        # Only a deleted city's (cancelled) subscription has no city: nothing more is ever billed to it.
+        raise ApplicationError("This subscription's city was deleted; it cannot be invoiced.", code="city_deleted")
     plan = subscription.plan
     rule = vat_for_country(city.country)
     vats = [vat_cents(amount_cents=line.amount_cents, rate=rule.rate) for line in lines]
