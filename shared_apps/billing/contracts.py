@@ -55,3 +55,15 @@ class SubscriptionRef:
     trial_ends_on: datetime.date | None
     current_period_start: datetime.date | None
     current_period_end: datetime.date | None
+
+
+@dataclass(frozen=True)
+class CityBillingSummary:
+    """One row of the operators' city list: plan, subscription status and the latest day of usage."""
+
+    city_id: int
+    plan_name: str
+    status: str
+    usage_day: datetime.date | None
+    participants_active: int | None
+    storage_bytes: int | None

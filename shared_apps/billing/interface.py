@@ -19,7 +19,7 @@ from django.conf import settings
 
 from core.exceptions import ApplicationError
 from shared_apps.billing import selectors
-from shared_apps.billing.contracts import Entitlements, SubscriptionRef
+from shared_apps.billing.contracts import CityBillingSummary, Entitlements, SubscriptionRef
 from shared_apps.billing.models import LIMIT_FEATURES, Feature, Subscription
 from tenants.models import City
 
@@ -152,3 +152,31 @@ def city_release(*, city_id: int, actor: str) -> None:
         subscription_transition(
             subscription=subscription, to_status=SubscriptionStatus.CANCELLED, actor=actor, reason="City deleted."
         )
+
+
+def city_summaries(*, city_ids: list[int]) -> dict[int, CityBillingSummary]:
+    """Plan, status and latest usage for many cities in two queries (the operators' city list)."""
+    from shared_apps.billing.models import Subscription, SubscriptionStatus, UsageRecord
+
+    summaries: dict[int, CityBillingSummary] = {}
+    subscriptions = {
+        s.city_id: s
+        for s in Subscription.objects.filter(city_id__in=city_ids)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .select_related("plan")
+    }
+    latest = {
+        u.city_id: u
+        for u in UsageRecord.objects.filter(city_id__in=city_ids).order_by("city_id", "-day").distinct("city_id")
+    }
+    for city_id in city_ids:
+        subscription, usage = subscriptions.get(city_id), latest.get(city_id)
+        summaries[city_id] = CityBillingSummary(
+            city_id=city_id,
+            plan_name=subscription.plan.name if subscription else "",
+            status=subscription.get_status_display() if subscription else "",
+            usage_day=usage.day if usage else None,
+            participants_active=usage.participants_active if usage else None,
+            storage_bytes=usage.storage_bytes if usage else None,
+        )
+    return summaries

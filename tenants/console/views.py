@@ -86,10 +86,21 @@ def city_list(request: HttpRequest) -> HttpResponse:
     if country:
         cities = cities.filter(country=country)
     page = Paginator(cities, 50).get_page(request.GET.get("page"))
+    from shared_apps.billing.interface import city_summaries
+
+    summaries = city_summaries(city_ids=[c.id for c in page])
+    rows = [(c, summaries.get(c.id)) for c in page]
     return render(
         request,
         "tenants/console/city_list.html",
-        {"page": page, "query": query, "status": status, "country": country, "statuses": CityStatus.choices},
+        {
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "status": status,
+            "country": country,
+            "statuses": CityStatus.choices,
+        },
     )
 
 
