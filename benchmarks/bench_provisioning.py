@@ -275,6 +275,7 @@ def discard_city(slug: str) -> None:
     """
     from django.db import transaction
 
+    from shared_apps.billing.models import Subscription, SubscriptionEvent
     from tenants.db import connection
     from tenants.models import City, Domain, ProvisioningJob
 
@@ -284,6 +285,13 @@ def discard_city(slug: str) -> None:
         cursor.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
         cursor.execute(f'DELETE FROM "{Domain._meta.db_table}" WHERE tenant_id = %s', [city_id])
         cursor.execute(f'DELETE FROM "{ProvisioningJob._meta.db_table}" WHERE slug = %s', [slug])
+        # Provisioning starts a billing trial: its subscription and events go with the measured city.
+        cursor.execute(
+            f'DELETE FROM "{SubscriptionEvent._meta.db_table}" WHERE subscription_id IN '
+            f'(SELECT id FROM "{Subscription._meta.db_table}" WHERE city_id = %s)',
+            [city_id],
+        )
+        cursor.execute(f'DELETE FROM "{Subscription._meta.db_table}" WHERE city_id = %s', [city_id])
         cursor.execute(f'DELETE FROM "{City._meta.db_table}" WHERE id = %s', [city_id])
 
 

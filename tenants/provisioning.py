@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -35,9 +35,6 @@ from tenants.validators import schema_name_for_slug, validate_city_slug
 logger = logging.getLogger(__name__)
 
 MAX_POOL_ATTEMPTS = 3
-# Advisory-lock class for "this provisioning job is being run": held for the run by the database session,
-# so a second worker (a redelivered message, a sweeper) backs off, and a dead worker's lock dies with it.
-_JOB_LOCK_CLASS = 0x46_50_4A  # "FPJ"
 
 
 class JobAlreadyRunning(ApplicationError):
@@ -169,29 +166,18 @@ def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
     # Every new city starts on a trial (billing, public schema), in the same transaction.
     from shared_apps.billing.interface import subscription_start_trial
 
-    subscription_start_trial(city_id=city.id)
+    subscription_start_trial(city_id=city.id, billing_email=job.admin_email)
     return city
 
 
 def provision(*, job_id: int) -> City:
     """Run (or resume) a provisioning job. Idempotent: a finished job returns its city; a job that another
-    worker is running right now raises JobAlreadyRunning instead of running twice."""
+    worker is running right now raises JobAlreadyRunning instead of running twice.
+
+    The job row is locked (``FOR UPDATE NOWAIT``) by each transaction that may finish the job, so two
+    runs never both create the city; a run that finds it locked backs off at once.
+    """
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_JOB_LOCK_CLASS, job_id])
-        row = cursor.fetchone()
-    if not (row and row[0]):
-        raise JobAlreadyRunning(ProvisioningJob.objects.get(pk=job_id).slug)
-    try:
-        return _provision_locked(job_id=job_id)
-    finally:
-        connection.set_schema_to_public()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_JOB_LOCK_CLASS, job_id])
-
-
-def _provision_locked(*, job_id: int) -> City:
-    # The advisory lock held by ``provision`` already keeps other runs of this job out: no row lock.
     job = ProvisioningJob.objects.get(pk=job_id)
     if job.status == JobStatus.SUCCEEDED and job.city_id:
         return City.objects.get(pk=job.city_id)
@@ -204,6 +190,9 @@ def _provision_locked(*, job_id: int) -> City:
         for _attempt in range(MAX_POOL_ATTEMPTS):
             # One transaction: claim, rename, City, Domain, admin, bootstraps and the job's success.
             with transaction.atomic():
+                locked = _lock_job(job)
+                if locked.status == JobStatus.SUCCEEDED and locked.city_id:
+                    return City.objects.get(pk=locked.city_id)  # another run finished it meanwhile
                 with log.step("claim", "Reserve a ready database schema") as entry:
                     claimed = pool.pool_claim()
                     entry["schema"] = claimed
@@ -230,6 +219,8 @@ def _provision_locked(*, job_id: int) -> City:
                 pool.pool_build_one()
         if city is None:
             raise ApplicationError("Could not reserve a database schema; try again.", code="pool_exhausted")
+    except JobAlreadyRunning:
+        raise
     except Exception as exc:
         connection.set_schema_to_public()
         message = exc.message if isinstance(exc, ApplicationError) else str(exc)
@@ -251,6 +242,13 @@ def _provision_locked(*, job_id: int) -> City:
 
     transaction.on_commit(lambda: pool_refill_task.apply_async(headers={"_schema_name": "public"}))
     return city
+
+
+def _lock_job(job: ProvisioningJob) -> ProvisioningJob:
+    try:
+        return ProvisioningJob.objects.select_for_update(nowait=True).only("id", "status", "city_id").get(pk=job.pk)
+    except OperationalError as exc:  # "could not obtain lock": another worker holds this job
+        raise JobAlreadyRunning(job.slug) from exc
 
 
 def _building_step() -> dict[str, Any]:

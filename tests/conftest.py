@@ -23,10 +23,23 @@ def city_host(slug: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """The test database, migrated, with the two cities, created once for the session.
+
+    Replaces pytest-django's own fixture, which creates the database only when some collected test
+    uses ``db``: tests on committed data (real concurrency between sessions) use none, on purpose.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.services import city_create
 
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
         for slug, name, country in (("alpha", "Alphaville", "FR"), ("beta", "Betastad", "BE")):
             city_create(
                 slug=slug,
@@ -37,6 +50,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
                 time_zone="Europe/Brussels" if country == "BE" else "Europe/Paris",
             )
     yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)

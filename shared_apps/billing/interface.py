@@ -127,12 +127,13 @@ def subscription_for_city(*, city_id: int) -> SubscriptionRef | None:
     return _ref(subscription) if subscription else None
 
 
-def subscription_start_trial(*, city_id: int, plan_code: str | None = None) -> SubscriptionRef:
-    """Start a new city's trial (idempotent). Provisioning calls this once the city exists."""
+def subscription_start_trial(*, city_id: int, plan_code: str | None = None, billing_email: str = "") -> SubscriptionRef:
+    """Start a new city's trial (idempotent). Provisioning calls this once the city exists, with the
+    first admin's email as the billing contact."""
     from shared_apps.billing.services import subscription_start_trial as start
 
     plan = selectors.plan_get(code=plan_code) if plan_code else None
-    return _ref(start(city=City.objects.get(pk=city_id), plan=plan))
+    return _ref(start(city=City.objects.get(pk=city_id), plan=plan, billing_email=billing_email))
 
 
 def city_release(*, city_id: int, actor: str) -> None:

@@ -169,34 +169,61 @@ class _Rollback(Exception):
     pass
 
 
-def test_a_job_running_elsewhere_is_not_run_twice(db: None, django_db_blocker: Any) -> None:
-    job = request("iota")
+@pytest.fixture
+def committed_job(django_db_setup: None, django_db_blocker: Any) -> Iterator[ProvisioningJob]:
+    """A committed provisioning job (other sessions must see it), and everything it creates removed after."""
+    with django_db_blocker.unblock():
+        job = request("iota")
+        try:
+            yield job
+        finally:
+            from shared_apps.billing.models import Subscription
+
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                cursor.execute('DROP SCHEMA IF EXISTS "city_iota" CASCADE')
+            city = City.objects.filter(slug="iota").first()
+            ProvisioningJob.objects.filter(pk=job.pk).delete()
+            if city is not None:
+                for subscription in Subscription.objects.filter(city=city):
+                    subscription.events.all().delete()
+                    subscription.delete()
+                Domain.objects.filter(tenant=city).delete()
+                City.objects.filter(pk=city.pk).delete()
+
+
+def test_a_job_running_elsewhere_is_not_run_twice(committed_job: ProvisioningJob, django_db_blocker: Any) -> None:
+    job = committed_job
     holding, release = threading.Event(), threading.Event()
 
     def hold_lock() -> None:
         with django_db_blocker.unblock():
-            other = connections.create_connection("default")  # a second database session
+            other = connections["default"].copy()  # a second database session: another worker
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [provisioning._JOB_LOCK_CLASS, job.id])
+                cursor.execute("BEGIN")
+                cursor.execute("SELECT id FROM tenants_provisioningjob WHERE id = %s FOR UPDATE", [job.id])
                 holding.set()
                 release.wait(20)
-            other.close()  # the session ends: its lock goes with it, as with a dead worker
+                cursor.execute("ROLLBACK")
+            other.close()
 
     thread = threading.Thread(target=hold_lock)
     thread.start()
     assert holding.wait(20)
-    try:
-        with pytest.raises(provisioning.JobAlreadyRunning):
-            provisioning.provision(job_id=job.id)
-        from tenants.tasks import provision_city_task
+    with django_db_blocker.unblock():
+        try:
+            with pytest.raises(provisioning.JobAlreadyRunning):
+                provisioning.provision(job_id=job.id)
+            from tenants.tasks import provision_city_task
 
-        assert provision_city_task.run(job_id=job.id) is None
-    finally:
-        release.set()
-        thread.join(20)
-    assert not City.objects.filter(slug="iota").exists()
-    city = provisioning.provision(job_id=job.id)
-    assert city.slug == "iota"
+            assert provision_city_task.run(job_id=job.id) is None
+        finally:
+            release.set()
+            thread.join(20)
+        assert not City.objects.filter(slug="iota").exists()
+        city = provisioning.provision(job_id=job.id)
+        assert city.slug == "iota"
+        assert provisioning.provision(job_id=job.id).id == city.id
 
 
 def test_sweeper_resends_stuck_jobs_only(db: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -56,9 +56,8 @@ def subscription_start_trial(
 ) -> Subscription:
     """Start the city's trial on ``plan`` (default: the catalogue's trial plan). Idempotent: a city that
     already has a live subscription keeps it."""
-    existing = Subscription.objects.filter(city=city).exclude(status=S.CANCELLED).first()
-    if existing is not None:
-        return existing
+    # No "does it exist?" query first: the partial unique constraint (one live subscription per city)
+    # answers that, so the common case (a new city) costs one insert.
     plan = plan or selectors.plan_default_trial()
     start = timezone.localdate()
     try:

@@ -25,6 +25,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Code that reaches the database before pytest-django has switched to the test database must fail
+# loudly rather than write into a developer's data: this database never exists.
+DATABASES["default"]["NAME"] = "fluicity_outside_test_database"
+# One test database per run, so that two runs on one machine (a developer and an editor plugin, say)
+# never drop or share each other's database.
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_fluicity_{os.getpid()}")}
 
 # Static files come from the apps directly (no collectstatic in tests).
 STATIC_ROOT = None
