@@ -13,7 +13,10 @@ handler500 = "fluicity.views.server_error"
 urlpatterns = [
     path("", views.city_home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("account/", include("tenant_apps.accounts.urls")),
     path("account/", include("core.account_urls")),
+    path("manage/", include("tenant_apps.accounts.urls_manage")),
+    path("api/v1/accounts/", include("tenant_apps.accounts.urls_api")),
     path("manage/billing/", include("shared_apps.billing.urls_city")),
     path("api/v1/city/", CurrentCityApi.as_view(), name="api-city"),
     path("api/v1/auth/token/", TokenObtainApi.as_view(), name="api-token"),

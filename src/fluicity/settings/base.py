@@ -50,6 +50,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework.authtoken",
+    "tenant_apps.accounts",
     "tenant_apps.budgets",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
