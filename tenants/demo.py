@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from core.registry import tenant_app_hooks
 from tenants import services
 from tenants.context import CityRef, in_city, in_public
 from tenants.models import City
@@ -33,18 +32,7 @@ OPERATOR_EMAIL = "operator@fluicity.example"
 
 def _app_seeders() -> list[Callable[..., None]]:
     """Each tenant app may ship ``<app>.demo.seed(city=CityRef)``; idempotent by contract."""
-    seeders = []
-    for app in settings.TENANT_APPS:
-        if not app.startswith("tenant_apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.demo":
-                raise
-            continue
-        seeders.append(module.seed)
-    return seeders
+    return [hook for _app, hook in tenant_app_hooks("demo", "seed")]
 
 
 def seed_demo(*, password: str, log: Callable[[str], None]) -> list[City]:

@@ -9,7 +9,6 @@ in the pool and used by the next provisioning.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 import uuid
@@ -25,6 +24,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
+from core.registry import tenant_app_hooks
 from tenants import pool
 from tenants.context import in_city
 from tenants.db import connection
@@ -44,20 +44,7 @@ class JobAlreadyRunning(ApplicationError):
 
 def _tenant_app_bootstraps() -> list[Callable[..., None]]:
     """Each tenant app may expose ``interface.bootstrap(city=CityRef)``: default texts, roles, themes."""
-    hooks = []
-    for app in settings.TENANT_APPS:
-        if not app.startswith("tenant_apps."):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.interface")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.interface":
-                raise
-            continue
-        hook = getattr(module, "bootstrap", None)
-        if hook is not None:
-            hooks.append(hook)
-    return hooks
+    return [hook for _app, hook in tenant_app_hooks("interface", "bootstrap")]
 
 
 def validate_new_city(*, slug: str, name: str, country: str, language: str, time_zone: str) -> None:

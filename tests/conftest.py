@@ -106,3 +106,27 @@ def beta_api(beta: City) -> APIClient:
 @pytest.fixture
 def root_api(db: None) -> APIClient:
     return api_client_for(ROOT_HOST)
+
+
+@pytest.fixture
+def operator(db: None) -> Any:
+    """A platform operator: a staff account of the public schema."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(email="ops@fluicity.example", password=PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def operator_client(operator: Any) -> Client:
+    client = Client(HTTP_HOST=ROOT_HOST)
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def operator_api(operator: Any) -> APIClient:
+    """The operator API with a real token, obtained as a script would."""
+    client = api_client_for(ROOT_HOST)
+    token = client.post("/api/v1/auth/token/", {"email": operator.email, "password": PASSWORD}).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client

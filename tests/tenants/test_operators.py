@@ -26,26 +26,6 @@ def _exports_in_tmp(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def operator(db: None) -> Any:
-    return get_user_model().objects.create_user(email="ops@fluicity.example", password=PASSWORD, is_staff=True)
-
-
-@pytest.fixture
-def operator_client(operator: Any) -> Client:
-    client = Client(HTTP_HOST=ROOT_HOST)
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
-def operator_api(operator: Any) -> APIClient:
-    client = api_client_for(ROOT_HOST)
-    token = client.post("/api/v1/auth/token/", {"email": operator.email, "password": PASSWORD}).json()["token"]
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
-
 def _finished_export(city: City) -> CityExport:
     export = operations.export_request(city=city, requested_by="ops@fluicity.example")
     return operations.export_run(export_id=export.id)

@@ -13,16 +13,15 @@ the largest figure reported (apps count the same people), at least the logins.
 from __future__ import annotations
 
 import datetime
-import importlib
 import logging
 import os
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
+from core.registry import tenant_app_hooks
 from shared_apps.billing.models import UsageRecord
 from tenants.archive import city_media_root
 from tenants.context import in_city
@@ -34,21 +33,7 @@ UsageHook = Callable[..., dict[str, int]]
 
 
 def _usage_hooks() -> list[tuple[str, UsageHook]]:
-    hooks = []
-    for app in settings.TENANT_APPS:
-        if not app.startswith("tenant_apps."):
-            continue
-        module_name = f"{app}.interface"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:  # the interface exists but one of its imports is missing
-                raise
-            continue
-        hook = getattr(module, "usage", None)
-        if callable(hook):
-            hooks.append((app, hook))
-    return hooks
+    return tenant_app_hooks("interface", "usage")
 
 
 def _schema_bytes(schema_name: str) -> int:

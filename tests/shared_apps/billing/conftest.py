@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from rest_framework.test import APIClient
 
 from shared_apps.billing import services
 from shared_apps.billing.models import Plan, Subscription
 from tenants.context import in_city
 from tenants.models import City
-from tests.conftest import PASSWORD, ROOT_HOST, api_client_for, city_host
+from tests.conftest import PASSWORD, city_host
 
 START = datetime.date(2025, 3, 1)
 
@@ -46,25 +44,6 @@ def active_subscription(city: City, *, code: str = "village", on: datetime.date 
 @pytest.fixture
 def alpha_sub(alpha: City) -> Subscription:
     return active_subscription(alpha)
-
-
-@pytest.fixture
-def operator(db: None) -> Any:
-    return get_user_model().objects.create_user(email="ops@fluicity.example", password=PASSWORD, is_staff=True)
-
-
-@pytest.fixture
-def operator_client(operator: Any) -> Client:
-    client = Client(HTTP_HOST=ROOT_HOST)
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
-def operator_api(operator: Any) -> APIClient:
-    client = api_client_for(ROOT_HOST)
-    client.force_authenticate(operator)
-    return client
 
 
 def staff_client(city: City, *, is_staff: bool = True) -> Client:
