@@ -1,4 +1,4 @@
-"""/account/ on both host kinds: sign in, sign out, set a password from an emailed link."""
+"""/account/ on both host kinds: sign in, sign out, password reset, set a password from an emailed link."""
 
 from django.urls import path
 
@@ -9,6 +9,8 @@ app_name = "account"
 urlpatterns = [
     path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/done/", account_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("set-password/<uidb64>/<token>/", account_views.SetPasswordView.as_view(), name="set_password"),
     path("set-password/done/", account_views.SetPasswordDoneView.as_view(), name="set_password_done"),
 ]

@@ -150,6 +150,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-invoices": {"task": "billing.invoices_generate_task", "schedule": crontab(hour=2, minute=15)},
     "billing-dunning": {"task": "billing.dunning_task", "schedule": crontab(hour=2, minute=30)},
     "billing-reminders": {"task": "billing.overdue_reminders_task", "schedule": crontab(hour=8, minute=0)},
+    # Accounts: purge unconfirmed accounts past ACCOUNTS_UNVERIFIED_RETENTION_DAYS, in every city.
+    "accounts-retention": {
+        "task": "tenants.fan_out_task",
+        "schedule": crontab(hour=3, minute=30),
+        "kwargs": {"task_name": "accounts.unverified_purge_task"},
+    },
 }
 # Billing (shared_apps.billing.conf reads these; see docs/billing.md). The issuer's details (name, address,
 # VAT number, IBAN) default to placeholders: set BILLING_ISSUER in production settings.

@@ -1,0 +1,1 @@
+"""Writes of the accounts app (keyword-only, typed, atomic)."""

@@ -1,0 +1,1 @@
+"""Pages of the accounts app: residents under /account/, staff under /manage/."""
