@@ -52,7 +52,10 @@ class Plan(models.Model):
     allows_analysis = models.BooleanField(_("analysis"), default=False)
     allows_custom_domain = models.BooleanField(_("custom domain"), default=False)
     verification_methods = models.JSONField(
-        _("verification methods"), default=list, blank=True, help_text=_('Among "census", "letter", "email_domain", "sms", "eid".')
+        _("verification methods"),
+        default=list,
+        blank=True,
+        help_text=_('Among "census", "letter", "email_domain", "sms", "eid".'),
     )
     max_open_consultations = models.PositiveIntegerField(
         _("max open consultations"), null=True, blank=True, help_text=_("Empty: unlimited.")
