@@ -9,6 +9,7 @@ app_name = "manage"
 urlpatterns = [
     path("", manage.dashboard, name="dashboard"),
     path("team/invite/", manage.staff_invite, name="staff_invite"),
+    path("team/<int:user_id>/role/", manage.team_role, name="team_role"),
     path("accounts/settings/", manage.settings_page, name="settings"),
     path("accounts/census/", manage.census_upload, name="census_upload"),
     path("accounts/letters/new/", manage.letter_batch_create, name="letter_batch_create"),

@@ -7,15 +7,17 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
 from tenant_apps.accounts import forms, selectors
-from tenant_apps.accounts.models import Action, LetterBatch
+from tenant_apps.accounts.models import Action, LetterBatch, Role
 from tenant_apps.accounts.services import accounts as account_services
 from tenant_apps.accounts.services import verification as verification_services
 from tenant_apps.accounts.services.links import city_url
@@ -47,6 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "is_admin": selectors.is_city_admin(request.user),
         "staff": selectors.staff_list()[:50],
+        "roles": Role.choices,
         "batches": LetterBatch.objects.order_by("-created_at")[:20],
     }
     return render(request, "accounts/manage/dashboard.html", context)
@@ -64,6 +67,21 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The invitation is sent."))
         return redirect("manage:dashboard")
     return _form_page(request, form, title=title, submit=submit)
+
+
+@staff_only(admin=True)
+@require_POST
+def team_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A city admin changes a team member's role (back to resident removes them from the team)."""
+    member = get_object_or_404(get_user_model(), pk=user_id)
+    role = request.POST.get("role", "")
+    try:
+        account_services.role_set(actor=request.user, user=member, role=role)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(email)s is now %(role)s.") % {"email": member.email, "role": Role(role).label})
+    return redirect("manage:dashboard")
 
 
 @staff_only(admin=True)
