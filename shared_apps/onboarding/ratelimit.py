@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 
-from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 
 def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
@@ -27,18 +24,3 @@ def hit(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
             cache.add(cache_key, 1, timeout=window_seconds)
             count = 1
     return count <= limit
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address. Behind ``TRUSTED_PROXY_COUNT`` proxies, the address the outermost trusted
-    proxy saw (X-Forwarded-For read from the right, so a client cannot forge it)."""
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            address = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.api import error_body
 from core.exceptions import ApplicationError
+from core.http import client_ip
 from shared_apps.onboarding import ratelimit, selectors, services
 from shared_apps.onboarding.forms import HONEYPOT_FIELD, SignupForm, SlugCheckForm
 
@@ -54,7 +55,7 @@ def signup_start(request: HttpRequest) -> HttpResponse:
                 population=data["population"],
                 language=data["language"],
                 plan=data["plan"],
-                requester_ip=ratelimit.client_ip(request),
+                requester_ip=client_ip(request),
             )
         except ApplicationError as exc:
             _apply_error(form, exc)
@@ -76,7 +77,7 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 def slug_check(request: HttpRequest) -> JsonResponse:
     """``GET /signup/check/?slug=...[&country=FR&language=fr]``: is the subdomain free, and if not, a
     free one close to it. Invalid or reserved subdomains answer 400 with the error body."""
-    address = ratelimit.client_ip(request)
+    address = client_ip(request)
     if address and not ratelimit.hit(
         scope="signup-check",
         key=address,
@@ -128,7 +129,7 @@ def signup_verify(request: HttpRequest, token: str) -> HttpResponse:
 def signup_resend(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     try:
-        signup = services.signup_resend_verification(token=token, requester_ip=ratelimit.client_ip(request))
+        signup = services.signup_resend_verification(token=token, requester_ip=client_ip(request))
     except ApplicationError as exc:
         if exc.code in ("link_expired", "link_invalid"):
             return render(request, "onboarding/verify_invalid.html", {"message": exc.message}, status=400)

@@ -8,7 +8,6 @@ nothing on another city. Throttle counters live in the cache, whose keys carry t
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from typing import Any
 
 from django import forms
@@ -26,26 +25,13 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.http import client_ip
 from core.mail import send_mail_on_commit
 
 # Failed sign-ins allowed per window, per client address and per account (settings may override).
 LOGIN_THROTTLE_WINDOW = 900
 LOGIN_THROTTLE_PER_IP = 20
 LOGIN_THROTTLE_PER_ACCOUNT = 5
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address; behind ``TRUSTED_PROXY_COUNT`` proxies, X-Forwarded-For read from the right."""
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            address = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return "unknown"
 
 
 def _throttle_key(scope: str, value: str) -> str:
@@ -100,7 +86,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         email = str(self.cleaned_data.get("username") or "")
-        ip = client_ip(self.request) if self.request is not None else "unknown"
+        ip = (client_ip(self.request) or "unknown") if self.request is not None else "unknown"
         # Over the limit, no authentication is attempted at all: not even the right password gets in.
         if login_throttled(ip=ip, email=email):
             self.throttled = True
@@ -163,7 +149,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("account:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        ip = client_ip(self.request)
+        ip = client_ip(self.request) or "unknown"
         key = _throttle_key("reset", ip)
         _per_ip, _per_account, window = _limits()
         if not cache.add(key, 1, timeout=window):
