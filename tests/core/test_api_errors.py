@@ -103,3 +103,17 @@ def test_token_endpoint_is_throttled(alpha_api: APIClient, settings: Any) -> Non
         ScopedRateThrottle.THROTTLE_RATES = original
     assert codes[:3] == [400, 400, 400]
     assert codes[3:] == [429, 429]
+
+
+@pytest.mark.parametrize("urlconf", ["fluicity.urls_public", "fluicity.urls_city"])
+def test_openapi_schema_documents_every_endpoint_without_warnings(urlconf: str, tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--urlconf", urlconf, "--fail-on-warn", "--validate", "--file", str(out))
+    text = out.read_text()
+    assert "/api/v1/auth/token/" in text
+    if urlconf.endswith("city"):
+        assert "/api/v1/accounts/verification/census/" in text and "/api/v1/accounts/can/{action}/" in text
+    else:
+        assert "/api/v1/operator/cities/" in text and "/api/v1/operator/billing/" in text

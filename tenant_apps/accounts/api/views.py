@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -17,6 +17,11 @@ from tenant_apps.accounts import gdpr, permissions, selectors
 from tenant_apps.accounts.models import Action
 from tenant_apps.accounts.services import accounts as account_services
 from tenant_apps.accounts.services import verification as verification_services
+
+VerificationOut = inline_serializer(
+    "VerificationResult",
+    {"method": serializers.CharField(), "district": serializers.CharField(required=False, allow_null=True)},
+)
 
 
 def _user(request: Request) -> User:
@@ -95,6 +100,15 @@ class RegisterApi(APIView):
 class VerificationStatusApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "VerificationStatus",
+            {
+                "email_verified": serializers.BooleanField(),
+                "methods": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
     def get(self, request: Request) -> Response:
         data = verification_services.verification_status(user=_user(request))
         return Response({"email_verified": data["email_verified"], "methods": data["methods"]})
@@ -108,7 +122,7 @@ class CensusVerifyApi(APIView):
         birth_date = serializers.CharField(required=False, allow_blank=True)
         postal_code = serializers.CharField(required=False, allow_blank=True)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=VerificationOut)
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -122,7 +136,7 @@ class LetterVerifyApi(APIView):
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=32)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=VerificationOut)
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -135,6 +149,7 @@ class LetterVerifyApi(APIView):
 class EmailDomainVerifyApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses=VerificationOut)
     def post(self, request: Request) -> Response:
         verification = verification_services.verify_with_email_domain(user=_user(request))
         return Response({"method": verification.method})
@@ -160,7 +175,7 @@ class SmsConfirmApi(APIView):
     class InputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=12)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=VerificationOut)
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -175,6 +190,18 @@ class CanApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "CanDecision",
+            {
+                "action": serializers.CharField(),
+                "allowed": serializers.BooleanField(),
+                "code": serializers.CharField(),
+                "reason": serializers.CharField(),
+                "methods": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
     def get(self, request: Request, action: str) -> Response:
         if action not in Action.values:
             return Response(
@@ -196,6 +223,14 @@ class CanApi(APIView):
 class DataExportApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "DataExportStarted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         export = gdpr.export_request(user=_user(request))
         return Response({"id": export.pk, "status": export.status}, status=status.HTTP_202_ACCEPTED)
