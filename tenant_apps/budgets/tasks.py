@@ -1,0 +1,13 @@
+"""Celery tasks of budgets: thin, take ids, idempotent (the schema travels with the task)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="budgets.results_compute_task", queue="heavy", acks_late=True)
+def results_compute_task(*, process_id: int) -> list[str]:
+    """Compute the results of a process; running it twice stores the same results."""
+    from tenant_apps.budgets.services.results import results_compute
+
+    return [result.ballots_digest for result in results_compute(process_id=process_id)]
