@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from core.registry import tenant_app_hooks
 from tenants.db import connection
 from tenants.migration import current_migration_state, migrate_schema
 from tenants.models import PoolSchema, PoolSchemaStatus
@@ -48,6 +49,7 @@ def pool_build_one() -> PoolSchema:
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{entry.schema_name}"')
         migrate_schema(entry.schema_name)
+        _prepare(entry.schema_name)
     except Exception:
         logger.exception("pool: building %s failed", entry.schema_name)
         connection.set_schema_to_public()
@@ -60,6 +62,20 @@ def pool_build_one() -> PoolSchema:
     entry.ready_at = timezone.now()
     entry.save(update_fields=["status", "migration_state", "build_ms", "ready_at"])
     return entry
+
+
+def _prepare(schema_name: str) -> None:
+    """Run the tenant apps' ``interface.prepare_schema()``: rows every city needs that depend on no city
+    (secrets, singleton settings). Done here, off the request path, so that claiming stays a rename."""
+    hooks = tenant_app_hooks("interface", "prepare_schema")
+    if not hooks:
+        return
+    connection.set_schema(schema_name)
+    try:
+        for _app, prepare in hooks:
+            prepare()
+    finally:
+        connection.set_schema_to_public()
 
 
 def pool_claim() -> str | None:

@@ -157,7 +157,7 @@ def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
     return city
 
 
-def provision(*, job_id: int) -> City:
+def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
     """Run (or resume) a provisioning job. Idempotent: a finished job returns its city; a job that another
     worker is running right now raises JobAlreadyRunning instead of running twice.
 
@@ -165,7 +165,8 @@ def provision(*, job_id: int) -> City:
     runs never both create the city; a run that finds it locked backs off at once.
     """
     connection.set_schema_to_public()
-    job = ProvisioningJob.objects.get(pk=job_id)
+    if job is None or job.pk != job_id:
+        job = ProvisioningJob.objects.get(pk=job_id)
     if job.status == JobStatus.SUCCEEDED and job.city_id:
         return City.objects.get(pk=job.city_id)
     started_at = timezone.now()

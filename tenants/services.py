@@ -34,7 +34,7 @@ def city_create(
         source=source,
         requested_by=requested_by,
     )
-    city = provision(job_id=job.id)
+    city = provision(job_id=job.id, job=job)
     if admin_password:
         with in_city(city_id=city.id):
             admin = get_user_model().objects.get(email=job.admin_email)

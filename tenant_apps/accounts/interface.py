@@ -19,7 +19,6 @@ from core.models import User
 from tenant_apps.accounts import permissions, selectors
 from tenant_apps.accounts.contracts import AccountRef, Decision, ParticipationRef
 from tenant_apps.accounts.models import Action, Participation
-from tenants.context import CityRef
 
 __all__ = [
     "AccountRef",
@@ -27,10 +26,10 @@ __all__ = [
     "Decision",
     "ParticipationRef",
     "account_get",
-    "bootstrap",
     "can",
     "has_participated",
     "participation_record",
+    "prepare_schema",
     "verified_district",
 ]
 
@@ -99,8 +98,9 @@ def participant_count(*, process_key: str) -> int:
     return Participation.objects.filter(process_key=process_key).count()
 
 
-def bootstrap(*, city: CityRef) -> None:
-    """Provisioning hook: the city's salt and settings rows (idempotent)."""
+def prepare_schema() -> None:
+    """Pool hook, run when a spare schema is built (before it belongs to any city): the schema's random
+    salt and its settings row (idempotent; both are also created on first use if missing)."""
     from tenant_apps.accounts.verification.hashing import city_salt
 
     city_salt()

@@ -251,3 +251,13 @@ def test_a_new_city_starts_on_a_billing_trial(db: None) -> None:
     subscription = subscription_for_city(city_id=city.id)
     assert subscription is not None and subscription.status == "trialing"
     assert entitlements_for_city(city_id=city.id).is_trial
+
+
+def test_spare_schemas_are_prepared_by_tenant_apps_when_built(db: None) -> None:
+    spare = pool.pool_build_one()
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{spare.schema_name}".accounts_citysecret')
+        assert cursor.fetchone() == (1,)  # the schema's own random salt, made before any city owns it
+        cursor.execute(f'SELECT count(*) FROM "{spare.schema_name}".accounts_accountssettings')
+        assert cursor.fetchone() == (1,)
+    assert connection.schema_name == "public"
