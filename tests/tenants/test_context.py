@@ -54,3 +54,24 @@ def test_dangerously_all_cities_lists_active_only(alpha: City, beta: City) -> No
     slugs = [c.slug for c in dangerously_all_cities()]
     assert "beta" in slugs and "alpha" not in slugs
     assert "alpha" in [c.slug for c in dangerously_all_cities(status=None)]
+
+
+def test_schema_survives_a_rolled_back_savepoint(alpha: City) -> None:
+    """SET search_path is transactional in PostgreSQL and, with TENANT_LIMIT_SET_CALLS, only re-issued when
+    the schema changes: a SET undone by ROLLBACK TO SAVEPOINT must not leave queries in the old schema."""
+    from django.db import transaction
+
+    from tenants.db import connection as tenant_connection
+
+    class Boom(Exception):
+        pass
+
+    tenant_connection.set_schema_to_public()
+    get_user_model().objects.count()  # search_path = public
+    with pytest.raises(Boom), transaction.atomic():  # SAVEPOINT taken while on public
+        tenant_connection.set_tenant(alpha)
+        assert get_user_model().objects.filter(email="admin@alpha.example").exists()  # SET alpha, after it
+        raise Boom
+    # The rollback reverted the SET to public; the connection still says alpha, so it must set it again.
+    assert tenant_connection.schema_name == alpha.schema_name
+    assert get_user_model().objects.filter(email="admin@alpha.example").exists()
