@@ -14,9 +14,12 @@ urlpatterns = [
     # Residents' account pages first; core's login, logout and set-password serve both host kinds.
     path("account/", include("tenant_apps.accounts.urls")),
     path("account/", include("core.account_urls")),
+    path("budgets/", include("tenant_apps.budgets.urls")),
     path("manage/billing/", include("shared_apps.billing.urls_city")),
+    path("manage/budgets/", include("tenant_apps.budgets.urls_manage")),
     path("manage/", include("tenant_apps.accounts.urls_manage")),
     path("api/v1/accounts/", include("tenant_apps.accounts.urls_api")),
+    path("api/v1/budgets/", include("tenant_apps.budgets.urls_api")),
     path("api/v1/city/", CurrentCityApi.as_view(), name="api-city"),
     *common_patterns(urlconf="fluicity.urls_city"),
 ]

@@ -1,0 +1,19 @@
+"""/manage/budgets/ on a city host: the staff back-office of participatory budgets."""
+
+from django.urls import path
+
+from tenant_apps.budgets.views import manage
+
+app_name = "budgets-manage"
+
+urlpatterns = [
+    path("", manage.process_list, name="list"),
+    path("new/", manage.process_new, name="new"),
+    path("import/", manage.process_import, name="import"),
+    path("<int:process_id>/", manage.process_page, name="process"),
+    path("<int:process_id>/rules/", manage.rules, name="rules"),
+    path("<int:process_id>/phase/", manage.advance_phase, name="phase"),
+    path("<int:process_id>/projects/<int:project_id>/review/", manage.review, name="review"),
+    path("<int:process_id>/paper/", manage.paper_ballot, name="paper"),
+    path("<int:process_id>/results/compute/", manage.compute, name="compute"),
+]

@@ -1,0 +1,1 @@
+"""Pages of participatory budgeting: residents (resident.py, results.py) and staff (manage.py)."""
