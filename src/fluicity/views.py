@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from core.api import error_body
+from core.registry import tenant_app_hooks
 from tenants.models import City
 
 
@@ -15,7 +16,9 @@ def public_home(request: HttpRequest) -> HttpResponse:
 
 
 def city_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/city_home.html", {"sections": []})
+    # Each tenant app may offer ``interface.home_section()``: {"template": ..., "items": [...]} or None.
+    sections = [section for _app, hook in tenant_app_hooks("interface", "home_section") if (section := hook())]
+    return render(request, "pages/city_home.html", {"sections": sections})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

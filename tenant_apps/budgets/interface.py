@@ -9,7 +9,7 @@ from django.db import transaction
 
 from tenant_apps.budgets.models import Ballot, PaperEntry, Project, ProjectStatus
 
-__all__ = ["gdpr_erase", "gdpr_export", "usage"]
+__all__ = ["gdpr_erase", "gdpr_export", "home_section", "usage"]
 
 # Projects still private to their author; once public (reviewed, on the ballot) they stay, anonymised.
 _PRIVATE_STATUSES = (ProjectStatus.DRAFT, ProjectStatus.SUBMITTED)
@@ -51,3 +51,17 @@ def gdpr_erase(*, user_id: int, keep_contributions: bool) -> dict[str, int]:
 def usage(*, period_start: datetime.datetime, period_end: datetime.datetime) -> dict[str, int]:
     """Billable activity in ``[period_start, period_end)``."""
     return {"ballots": Ballot.objects.filter(created_at__gte=period_start, created_at__lt=period_end).count()}
+
+
+def home_section() -> dict[str, Any] | None:
+    """What the city's home page shows of participatory budgets: the processes residents can act on or
+    read now (proposals, voting, results, follow-up), newest first; None when there is none."""
+    from tenant_apps.budgets.models import BudgetProcess
+    from tenant_apps.budgets.phases import Phase
+
+    items = list(
+        BudgetProcess.objects.filter(
+            phase__in=[Phase.PROPOSALS, Phase.VOTING, Phase.RESULTS, Phase.FOLLOW_UP]
+        ).order_by("-pk")[:6]
+    )
+    return {"template": "budgets/_home_section.html", "items": items} if items else None

@@ -276,3 +276,15 @@ def test_pages_do_not_leak_between_cities(alpha: City, beta_client: Client) -> N
         process = make_process(costs={"Secret alpha project": 10})
     assert "Secret alpha project" not in beta_client.get("/budgets/").content.decode()
     assert beta_client.get(f"/budgets/{process.pk}/").status_code == 404
+
+
+def test_city_home_lists_open_budgets(alpha: City) -> None:
+    from tenants.context import in_city
+
+    home = Client(HTTP_HOST="alpha.fluicity.test").get("/").content.decode()
+    assert 'href="/budgets/"' not in home and "There is no open consultation or budget" in home
+    with in_city(city_id=alpha.id):
+        process = make_process(costs={"Bike racks": 40})
+    page = Client(HTTP_HOST="alpha.fluicity.test").get("/").content.decode()
+    assert 'href="/budgets/"' in page and f'href="/budgets/{process.pk}/"' in page
+    assert "There is no open consultation or budget" not in page
