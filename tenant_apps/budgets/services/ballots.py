@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from tenant_apps.budgets import accounts_adapter, permissions
@@ -79,45 +80,48 @@ def validate_choices(
     for choice in choices:
         project = eligible.get(choice.project_id)
         if choice.project_id in seen:
-            fail("projects", f"Project {choice.project_id} is chosen twice.")
+            fail("projects", _("Project %(project)s is chosen twice.") % {"project": choice.project_id})
             continue
         seen.add(choice.project_id)
         if project is None:
-            fail("projects", f"Project {choice.project_id} is not on this ballot.")
+            fail("projects", _("Project %(project)s is not on this ballot.") % {"project": choice.project_id})
         elif project.district_id is not None and (district is None or project.district_id != district.pk):
-            fail("projects", f"Project {choice.project_id} belongs to another district.")
+            fail("projects", _("Project %(project)s belongs to another district.") % {"project": choice.project_id})
         else:
             picked.append((project, choice))
     count = len(choices)
     kind = process.ballot_kind
     if count < process.min_projects:
-        fail("count", f"Choose at least {process.min_projects} projects.")
+        fail("count", _("Choose at least %(count)s projects.") % {"count": process.min_projects})
     if process.max_projects is not None and count > process.max_projects:
-        fail("count", f"Choose at most {process.max_projects} projects.")
+        fail("count", _("Choose at most %(count)s projects.") % {"count": process.max_projects})
     if kind in (BallotKind.APPROVAL, BallotKind.KNAPSACK) and any(c.points != 1 or c.rank is not None for c in choices):
-        fail("points", "This ballot takes no points nor ranks.")
+        fail("points", _("This ballot takes no points nor ranks."))
     if kind == BallotKind.KNAPSACK:
         _check_knapsack(process, district, picked, fail)
     if kind == BallotKind.CUMULATIVE:
         total = sum(c.points for c in choices)
         if process.points_total is not None and total > process.points_total:
-            fail("points", f"Spread at most {process.points_total} points (got {total}).")
+            fail(
+                "points",
+                _("Spread at most %(limit)s points (got %(total)s).") % {"limit": process.points_total, "total": total},
+            )
         if any(c.points < 1 for c in choices):
-            fail("points", "Each chosen project needs at least one point.")
+            fail("points", _("Each chosen project needs at least one point."))
         cap = process.max_points_per_project
         if cap is not None and any(c.points > cap for c in choices):
-            fail("points", f"At most {cap} points per project.")
+            fail("points", _("At most %(cap)s points per project.") % {"cap": cap})
     if kind == BallotKind.RANKED:
         ranks = [c.rank for c in choices]
         limit = process.ranks or 0
         if count > limit:
-            fail("ranks", f"Rank at most {limit} projects.")
+            fail("ranks", _("Rank at most %(limit)s projects.") % {"limit": limit})
         if any(r is None for r in ranks):
-            fail("ranks", "Every chosen project needs a rank.")
+            fail("ranks", _("Every chosen project needs a rank."))
         elif sorted(r for r in ranks if r is not None) != list(range(1, count + 1)):
-            fail("ranks", f"Ranks must be 1 to {count}, each used once.")
+            fail("ranks", _("Ranks must be 1 to %(count)s, each used once.") % {"count": count})
     if errors:
-        raise ApplicationError("This ballot is not valid.", code="ballot_invalid", fields=errors)
+        raise ApplicationError(_("This ballot is not valid."), code="ballot_invalid", fields=errors)
     return picked
 
 
@@ -132,11 +136,19 @@ def _check_knapsack(
     for pot_district in {None, district.pk if district else None}:
         budget = pot_budget(process, district if pot_district is not None else None)
         spent = pots.get(pot_district, 0)
-        label = "district" if pot_district is not None else "city-wide"
+        amounts = {"spent": spent, "budget": budget}
         if spent > budget:
-            fail("cost", f"The {label} projects cost {spent}, over the budget of {budget}.")
+            if pot_district is not None:
+                message = _("The district projects cost %(spent)s, over the budget of %(budget)s.")
+            else:
+                message = _("The city-wide projects cost %(spent)s, over the budget of %(budget)s.")
+            fail("cost", message % amounts)
         if budget and share and Decimal(spent) < share * budget:
-            fail("cost", f"Spend at least {share:.0%} of the {label} budget ({spent} of {budget}).")
+            if pot_district is not None:
+                message = _("Spend at least %(share)s of the district budget (%(spent)s of %(budget)s).")
+            else:
+                message = _("Spend at least %(share)s of the city-wide budget (%(spent)s of %(budget)s).")
+            fail("cost", message % {**amounts, "share": f"{share:.0%}"})
 
 
 def _store_choices(ballot: Ballot, picked: list[tuple[Project, Choice]]) -> None:
@@ -170,7 +182,7 @@ def ballot_cast(*, process_id: int, voter: Any, choices: Sequence[Choice]) -> Ba
     """
     process = _lock_process_for_share(process_id)
     if not permissions.can_vote(process):
-        raise ApplicationError("Voting is not open.", code="voting_closed", status_code=409)
+        raise ApplicationError(_("Voting is not open."), code="voting_closed", status_code=409)
     decision = accounts_adapter.can(voter, "vote_budget")
     if not decision:
         raise PermissionDeniedError(decision.reason, code=decision.code)
@@ -200,7 +212,7 @@ def _voter_district(process: BudgetProcess, user_id: int) -> District | None:
     district = District.objects.filter(process=process, code=code).first() if code else None
     if district is None:
         raise PermissionDeniedError(
-            "Only residents verified in one of this budget's districts can vote.", code="not_eligible"
+            _("Only residents verified in one of this budget's districts can vote."), code="not_eligible"
         )
     return district
 
@@ -215,19 +227,19 @@ def paper_ballot_enter(
     """
     process = _lock_process_for_share(process_id)
     if staff is None or not accounts_adapter.is_staff(user_id=staff.pk):
-        raise PermissionDeniedError("Only city staff enter paper ballots.")
+        raise PermissionDeniedError(_("Only city staff enter paper ballots."))
     if not permissions.can_vote(process):
-        raise ApplicationError("Voting is not open.", code="voting_closed", status_code=409)
+        raise ApplicationError(_("Voting is not open."), code="voting_closed", status_code=409)
     district = District.objects.filter(process=process, pk=district_id).first() if district_id else None
     if district_id and district is None:
-        raise ApplicationError("Unknown district.", code="invalid", fields={"district": ["Unknown district."]})
+        raise ApplicationError(_("Unknown district."), code="invalid", fields={"district": [_("Unknown district.")]})
     if district is None and process.districts.exists():
-        raise ApplicationError("Say which district.", code="invalid", fields={"district": ["Required."]})
+        raise ApplicationError(_("Say which district."), code="invalid", fields={"district": [_("Required.")]})
     picked = validate_choices(process=process, district=district, choices=choices)
     canonical = sorted([c.project_id, c.points, c.rank] for c in choices)
     _advisory_lock(hashlib.sha256(f"paper:{process.pk}:{paper_ref}".encode()).hexdigest())
     if Ballot.objects.filter(process=process, paper_ref=paper_ref).exists():
-        raise ApplicationError("This sheet was already counted.", code="already_counted", status_code=409)
+        raise ApplicationError(_("This sheet was already counted."), code="already_counted", status_code=409)
     entry = PaperEntry(process=process, paper_ref=paper_ref, entered_by=staff, district=district, choices=canonical)
     if process.paper_double_entry:
         first = PaperEntry.objects.filter(process=process, paper_ref=paper_ref, status=PaperEntryStatus.PENDING).first()
@@ -236,7 +248,7 @@ def paper_ballot_enter(
             return entry
         if first.entered_by_id == staff.pk:
             raise ApplicationError(
-                "The second entry must be made by another person.", code="same_operator", status_code=409
+                _("The second entry must be made by another person."), code="same_operator", status_code=409
             )
         if first.choices != canonical or first.district_id != (district.pk if district else None):
             first.status = entry.status = PaperEntryStatus.CONFLICT
