@@ -19,7 +19,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -50,27 +50,27 @@ def _lock(subscription: Subscription) -> Subscription:
     return Subscription.objects.select_for_update(of=("self",)).select_related("plan", "city").get(pk=subscription.pk)
 
 
-@transaction.atomic
+# savepoint=False: inside provisioning's transaction this joins it instead of adding savepoint round trips;
+# called on its own it still runs in a transaction of its own.
+@transaction.atomic(savepoint=False)
 def subscription_start_trial(
     *, city: City, plan: Plan | None = None, actor: str = SYSTEM_ACTOR, billing_email: str = ""
 ) -> Subscription:
     """Start the city's trial on ``plan`` (default: the catalogue's trial plan). Idempotent: a city that
-    already has a live subscription keeps it."""
-    # No "does it exist?" query first: the partial unique constraint (one live subscription per city)
-    # answers that, so the common case (a new city) costs one insert.
+    already has a live subscription keeps it. Two truly simultaneous first calls for one city cannot both
+    succeed: the partial unique constraint (one live subscription per city) fails the second."""
+    existing = Subscription.objects.filter(city=city).exclude(status=S.CANCELLED).first()
+    if existing is not None:
+        return existing
     plan = plan or selectors.plan_default_trial()
     start = timezone.localdate()
-    try:
-        with transaction.atomic():
-            subscription = Subscription.objects.create(
-                city=city,
-                plan=plan,
-                status=S.TRIALING,
-                trial_ends_on=start + datetime.timedelta(days=plan.trial_days),
-                billing_email=billing_email or _admin_email(city),
-            )
-    except IntegrityError:  # a concurrent call created it first
-        return Subscription.objects.exclude(status=S.CANCELLED).get(city=city)
+    subscription = Subscription.objects.create(
+        city=city,
+        plan=plan,
+        status=S.TRIALING,
+        trial_ends_on=start + datetime.timedelta(days=plan.trial_days),
+        billing_email=billing_email or _admin_email(city),
+    )
     SubscriptionEvent.objects.create(
         subscription=subscription,
         kind=SubscriptionEvent.Kind.CREATED,
