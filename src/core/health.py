@@ -22,8 +22,13 @@ def check_database() -> str | None:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        return f"{type(exc).__name__}: {exc}".strip()[:200]
+        return _reason(exc)
     return None
+
+
+def _reason(exc: Exception) -> str:
+    # Probes are public: name the failure, but keep host names and DSNs out of it unless DEBUG.
+    return f"{type(exc).__name__}: {exc}".strip()[:200] if settings.DEBUG else type(exc).__name__
 
 
 def check_redis() -> str | None:
@@ -35,7 +40,7 @@ def check_redis() -> str | None:
         finally:
             client.close()
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-        return f"{type(exc).__name__}: {exc}".strip()[:200]
+        return _reason(exc)
     return None
 
 

@@ -42,3 +42,11 @@ def test_readyz_reports_down_database(db: None, monkeypatch: pytest.MonkeyPatch)
     body = response.json()
     assert body["checks"]["database"]["ok"] is False and body["checks"]["database"]["error"]
     assert body["checks"]["redis"]["ok"] is True
+
+
+def test_readyz_names_the_failure_without_leaking_addresses(db: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.DEBUG = False
+    body = Client(HTTP_HOST="unknown.example").get("/readyz").json()
+    assert body["checks"]["redis"]["error"] == "ConnectionError"
+    assert "127.0.0.1" not in str(body)
