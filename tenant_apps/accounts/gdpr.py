@@ -14,7 +14,6 @@ anonymous tombstone.
 from __future__ import annotations
 
 import datetime
-import importlib
 import io
 import json
 import secrets
@@ -32,6 +31,7 @@ from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError
 from core.models import User
+from core.registry import tenant_app_hooks
 from tenant_apps.accounts.models import (
     DataExport,
     ExportStatus,
@@ -50,20 +50,8 @@ SELF = "tenant_apps.accounts"
 
 
 def _hooks(name: str) -> list[tuple[str, Callable[..., Any]]]:
-    hooks = []
-    for app in settings.TENANT_APPS:
-        if not app.startswith("tenant_apps.") or app == SELF:
-            continue
-        try:
-            module = importlib.import_module(f"{app}.interface")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.interface":
-                raise
-            continue
-        hook = getattr(module, name, None)
-        if callable(hook):
-            hooks.append((app.rsplit(".", 1)[-1], hook))
-    return hooks
+    """The other tenant apps' ``interface.<name>`` (accounts' own data is exported and erased here)."""
+    return [(app.rsplit(".", 1)[-1], hook) for app, hook in tenant_app_hooks("interface", name) if app != SELF]
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
