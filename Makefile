@@ -52,8 +52,8 @@ bench: bench-provisioning bench-budgets ## Run every benchmark (prints ratios ag
 bench-provisioning: install ## Provisioning: django-tenants plain vs clone vs our warm pool, no-op migrate (throwaway DB)
 	$(BIN)/python benchmarks/bench_provisioning.py $(BENCH_ARGS)
 
-bench-budgets: install ## Participatory-budgeting rules against pabutools
-	$(BIN)/python benchmarks/bench_budgets_rules.py $(BENCH_ARGS)
+bench-budgets: install ## Participatory budgeting: rules vs pabutools, and ballots/s through the city API (throwaway DB)
+	$(BIN)/python benchmarks/bench_budgets.py $(BENCH_ARGS)
 
 clean: ## Remove caches (keeps .venv and var/)
 	find . -name __pycache__ -prune -not -path './.venv/*' -exec rm -rf {} +
