@@ -18,7 +18,10 @@ add1 runs on Warszawa and Budapest (several minutes each) and says so.
 from __future__ import annotations
 
 import argparse
+import gzip
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,9 +129,20 @@ def _pabutools_mes(path: Path) -> Callable[[str, int | None], list[str]]:
     return run
 
 
+def _decompressed(stem: str) -> Path:
+    """The benchmark files are stored gzipped (kept small in the repository); pabutools reads plain files,
+    so each is written out once to a temporary folder."""
+    target = Path(tempfile.gettempdir()) / "fluicity-bench-pabulib" / f"{stem}.pb"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(DATA_DIR / f"{stem}.pb.gz", "rb") as source, target.open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+    return target
+
+
 def benchmark_file(stem: str, increment: int, *, quick: bool, log: Callable[[str], None]) -> list[Row]:
     """Time both engines on one file for the four MES variants."""
-    path = DATA_DIR / f"{stem}.pb"
+    path = _decompressed(stem)
     ours_instance = read_pabulib(path)
     reference = _pabutools_mes(path)
     rows = []

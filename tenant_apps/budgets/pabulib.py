@@ -17,6 +17,7 @@ ballots, and the writer produces anonymised files.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -41,11 +42,14 @@ class PabulibError(ValueError):
 
 
 def read_pabulib(path: str | Path) -> Instance:
-    """Parse the ``.pb`` file at ``path``.
+    """Parse the ``.pb`` file at ``path`` (gzip-compressed when its name ends in ``.gz``).
 
     Raises :class:`PabulibError` for malformed content and ``OSError`` when the
     file cannot be read.
     """
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as compressed:
+            return parse_pabulib(compressed)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return parse_pabulib(handle)
 

@@ -90,3 +90,17 @@ def test_choose_one_ballots_count_as_approvals() -> None:
     assert instance.vote_type == "choose-1"
     assert compute(instance, rule="greedy").selected == ("b",)
     assert compute(instance, rule="equal-shares").selected == ("b",)
+
+
+def test_gzipped_file_reads_like_the_plain_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+    import shutil
+
+    from tenant_apps.budgets.pabulib import read_pabulib
+    from tests.tenant_apps.budgets.rules.paths import DATA_DIR
+
+    plain = DATA_DIR / "Netherlands_Assen_2024.pb"
+    packed = tmp_path / "assen.pb.gz"
+    with plain.open("rb") as source, gzip.open(packed, "wb") as sink:
+        shutil.copyfileobj(source, sink)
+    assert read_pabulib(packed) == read_pabulib(plain)
