@@ -73,14 +73,17 @@ def _synthetic_ballots(process: BudgetProcess, *, count: int, seed: int) -> None
         BallotChoice.objects.bulk_create(BallotChoice(ballot=ballot, project=p) for p in picks)
 
 
-@transaction.atomic
-def _voting_process() -> None:
-    process = BudgetProcess.objects.filter(title=VOTING_TITLE).first()
+def _approval_process_in_voting(
+    *, title: str, description: str, budget_euros: int, ballots: int, seed: int
+) -> BudgetProcess:
+    """The demo's approval process with its projects, taken to the voting phase with ``ballots`` paper
+    sheets the first time; found again (and left as it is) afterwards."""
+    process = BudgetProcess.objects.filter(title=title).first()
     if process is None:
         process = services.process_create(
-            title=VOTING_TITLE,
-            description="Proposez, puis votez pour les projets qui changeront votre ville.",
-            total_budget=250_000 * 100,
+            title=title,
+            description=description,
+            total_budget=budget_euros * 100,
             ballot_kind="approval",
             results_rule="equal-shares",
         )
@@ -88,27 +91,32 @@ def _voting_process() -> None:
     if process.phase == Phase.PROPOSALS:
         services.process_advance_phase(process_id=process.pk, to=Phase.REVIEW)
         services.process_advance_phase(process_id=process.pk, to=Phase.VOTING)
+        _synthetic_ballots(process, count=ballots, seed=seed)
         process.refresh_from_db()
-    if process.phase == Phase.VOTING:
-        _synthetic_ballots(process, count=12, seed=2026)
+    return process
+
+
+@transaction.atomic
+def _voting_process() -> None:
+    _approval_process_in_voting(
+        title=VOTING_TITLE,
+        description="Proposez, puis votez pour les projets qui changeront votre ville.",
+        budget_euros=250_000,
+        ballots=12,
+        seed=2026,
+    )
 
 
 @transaction.atomic
 def _results_process() -> None:
-    process = BudgetProcess.objects.filter(title=RESULTS_TITLE).first()
-    if process is None:
-        process = services.process_create(
-            title=RESULTS_TITLE,
-            description="Les résultats de l'an dernier, calculés par la méthode des parts égales.",
-            total_budget=200_000 * 100,
-            ballot_kind="approval",
-            results_rule="equal-shares",
-        )
-    _projects(process, PROJECTS)
-    if process.phase == Phase.PROPOSALS:
-        services.process_advance_phase(process_id=process.pk, to=Phase.REVIEW)
-        services.process_advance_phase(process_id=process.pk, to=Phase.VOTING)
-        _synthetic_ballots(process, count=150, seed=2025)
+    process = _approval_process_in_voting(
+        title=RESULTS_TITLE,
+        description="Les résultats de l'an dernier, calculés par la méthode des parts égales.",
+        budget_euros=200_000,
+        ballots=150,
+        seed=2025,
+    )
+    if process.phase == Phase.VOTING:
         services.process_advance_phase(process_id=process.pk, to=Phase.RESULTS)
     if not process.results.filter(status="done").exists():
         services.results_compute(process_id=process.pk)
