@@ -52,6 +52,7 @@ TENANT_APPS = [
     "rest_framework.authtoken",
     "tenant_apps.accounts",
     "tenant_apps.budgets",
+    "tenant_apps.consultations",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
