@@ -26,6 +26,7 @@ urlpatterns = [
     path("manage/", include("tenant_apps.accounts.urls_manage")),
     path("api/v1/accounts/", include("tenant_apps.accounts.urls_api")),
     path("api/v1/budgets/", include("tenant_apps.budgets.urls_api")),
+    path("api/v1/consultations/moderation/", include("tenant_apps.consultations.urls_api_moderation")),
     path("api/v1/consultations/<slug:slug>/surveys/", include("tenant_apps.consultations.urls_api_surveys")),
     path("api/v1/consultations/", include("tenant_apps.consultations.urls_api")),
     path("api/v1/city/", CurrentCityApi.as_view(), name="api-city"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(queue="email", acks_late=True)
+@shared_task(name="consultations.notifications_send_task", queue="email", acks_late=True)
 def notifications_send_task(*, notification_ids: list[int]) -> int:
     from tenant_apps.consultations.services.notifications import send_batch
 

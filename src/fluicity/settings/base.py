@@ -161,6 +161,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=3, minute=30),
         "kwargs": {"task_name": "accounts.unverified_purge_task"},
     },
+    # Consultations: open and close on their planned dates (city time), and the daily email digest.
+    "consultations-schedule": {
+        "task": "tenants.fan_out_task",
+        "schedule": 300.0,
+        "kwargs": {"task_name": "consultations.schedule_apply_task"},
+    },
+    "consultations-digest": {
+        "task": "tenants.fan_out_task",
+        "schedule": crontab(hour=7, minute=0),
+        "kwargs": {"task_name": "consultations.digest_send_task"},
+    },
 }
 # Billing (shared_apps.billing.conf reads these; see docs/billing.md). The issuer's details (name, address,
 # VAT number, IBAN) default to placeholders: set BILLING_ISSUER in production settings.

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
-
 from tenant_apps.consultations.models import DigestFrequency, Follow, Notification
 
 
@@ -46,6 +44,7 @@ def notify(
     immediate = [n.pk for n in rows if not n.digest]
     if immediate:
         from tenant_apps.consultations import tasks
+        from tenants.tasks import enqueue_on_commit
 
-        transaction.on_commit(lambda: tasks.notifications_send_task.delay(notification_ids=immediate))
+        enqueue_on_commit(tasks.notifications_send_task, kwargs={"notification_ids": immediate})
     return rows
