@@ -83,12 +83,17 @@ def provisioning_request(
     time_zone: str = "Europe/Paris",
     source: str = ProvisioningJob.Source.CLI,
     requested_by: str = "",
+    record: bool = True,
 ) -> ProvisioningJob:
-    """Validate and record a request to create a city. Run it with ``provision`` (or its task)."""
+    """Validate and record a request to create a city. Run it with ``provision`` (or its task).
+
+    ``record=False`` (synchronous creation, ``tenants.services.city_create``) returns the job unsaved:
+    ``provision`` then records it in the very transaction that creates the city, or as failed after a
+    failure; either way every run leaves its job row, with one commit fewer on the way."""
     slug = slug.strip().lower()
     country = country.strip().upper()
     validate_new_city(slug=slug, name=name, country=country, language=language, time_zone=time_zone)
-    return ProvisioningJob.objects.create(
+    job = ProvisioningJob(
         public_id=uuid.uuid4(),
         slug=slug,
         name=name.strip(),
@@ -99,6 +104,9 @@ def provisioning_request(
         source=source,
         requested_by=requested_by,
     )
+    if record:
+        job.save(force_insert=True)
+    return job
 
 
 class _StepLog:
@@ -153,7 +161,7 @@ def _create_city_in_schema(job: ProvisioningJob, schema_name: str) -> City:
     # Every new city starts on a trial (billing, public schema), in the same transaction.
     from shared_apps.billing.interface import subscription_start_trial
 
-    subscription_start_trial(city_id=city.id, billing_email=job.admin_email)
+    subscription_start_trial(city_id=city.id, billing_email=job.admin_email, new_city=True)
     return city
 
 
@@ -165,7 +173,7 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
     runs never both create the city; a run that finds it locked backs off at once.
     """
     connection.set_schema_to_public()
-    if job is None or job.pk != job_id:
+    if job is None or (job.pk is not None and job.pk != job_id):
         job = ProvisioningJob.objects.get(pk=job_id)
     if job.status == JobStatus.SUCCEEDED and job.city_id:
         return City.objects.get(pk=job.city_id)
@@ -178,16 +186,19 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
         for _attempt in range(MAX_POOL_ATTEMPTS):
             # One transaction: claim, rename, City, Domain, admin, bootstraps and the job's success.
             with transaction.atomic():
-                locked = _lock_job(job)
-                if locked.status == JobStatus.SUCCEEDED and locked.city_id:
-                    return City.objects.get(pk=locked.city_id)  # another run finished it meanwhile
+                # An unrecorded job (synchronous creation) is invisible to other runs: nothing to lock.
+                if job.pk is not None:
+                    locked = _lock_job(job)
+                    if locked.status == JobStatus.SUCCEEDED and locked.city_id:
+                        return City.objects.get(pk=locked.city_id)  # another run finished it meanwhile
                 with log.step("claim", "Reserve a ready database schema") as entry:
                     claimed = pool.pool_claim()
                     entry["schema"] = claimed
                 if claimed is not None:
                     with log.step("create", "Create the city, its address, first admin and defaults"):
                         city = _create_city_in_schema(job, claimed)
-                    ProvisioningJob.objects.filter(pk=job.pk).update(
+                    _record(
+                        job,
                         status=JobStatus.SUCCEEDED,
                         city=city,
                         used_pool=used_pool,
@@ -200,8 +211,12 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
             if city is not None:
                 break
             used_pool = False
-            ProvisioningJob.objects.filter(pk=job.pk).update(
-                status=JobStatus.RUNNING, steps=[*job.steps, _building_step()], attempts=attempts, started_at=started_at
+            _record(
+                job,
+                status=JobStatus.RUNNING,
+                steps=[*job.steps, _building_step()],
+                attempts=attempts,
+                started_at=started_at,
             )
             with log.step("build", "No schema ready: prepare one now (slower)"):
                 pool.pool_build_one()
@@ -214,7 +229,9 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
         message = exc.message if isinstance(exc, ApplicationError) else str(exc)
         if isinstance(exc, IntegrityError) and "slug" in str(exc):
             message = f"The subdomain “{job.slug}” is taken."
-        ProvisioningJob.objects.filter(pk=job.pk).update(
+        job.city = None  # a rolled-back city has no row
+        _record(
+            job,
             status=JobStatus.FAILED,
             error=message[:2000],
             steps=job.steps,
@@ -230,6 +247,16 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
 
     transaction.on_commit(lambda: pool_refill_task.apply_async(headers={"_schema_name": "public"}))
     return city
+
+
+def _record(job: ProvisioningJob, **fields: Any) -> None:
+    """Write ``fields`` to the job's row: one UPDATE, or one INSERT of the whole job if not yet recorded."""
+    if job.pk is None:
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job.save(force_insert=True)
+    else:
+        ProvisioningJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def _lock_job(job: ProvisioningJob) -> ProvisioningJob:

@@ -33,6 +33,7 @@ def city_create(
         time_zone=time_zone,
         source=source,
         requested_by=requested_by,
+        record=False,  # recorded by provision() in the city's own transaction
     )
     city = provision(job_id=job.id, job=job)
     if admin_password:

@@ -127,12 +127,18 @@ def subscription_for_city(*, city_id: int) -> SubscriptionRef | None:
     return _ref(subscription) if subscription else None
 
 
-def subscription_start_trial(*, city_id: int, plan_code: str | None = None, billing_email: str = "") -> SubscriptionRef:
+def subscription_start_trial(
+    *, city_id: int, plan_code: str | None = None, billing_email: str = "", new_city: bool = False
+) -> SubscriptionRef:
     """Start a new city's trial (idempotent). Provisioning calls this once the city exists, with the
-    first admin's email as the billing contact."""
+    first admin's email as the billing contact and ``new_city=True`` (the city was created in the same
+    transaction, so there is no earlier subscription to look for)."""
     from shared_apps.billing.services import subscription_start_trial as start
+    from shared_apps.billing.services.subscriptions import subscription_start_trial_new_city
 
     plan = selectors.plan_get(code=plan_code) if plan_code else None
+    if new_city:
+        return _ref(subscription_start_trial_new_city(city_id=city_id, plan=plan, billing_email=billing_email))
     return _ref(start(city=City.objects.get(pk=city_id), plan=plan, billing_email=billing_email))
 
 

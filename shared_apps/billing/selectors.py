@@ -45,7 +45,7 @@ def plan_get(*, code: str) -> Plan:
 
 def plan_default_trial() -> Plan:
     """The plan a trial runs on: the one flagged as such, else the smallest."""
-    plan = Plan.objects.filter(is_default_trial=True).first() or Plan.objects.order_by("rank").first()
+    plan = Plan.objects.order_by("-is_default_trial", "rank", "pk").first()  # one query either way
     if plan is None:
         raise NotFoundError("The plan catalogue is empty.", code="no_plans")
     return plan

@@ -102,6 +102,33 @@ def test_failure_mid_provisioning_leaves_no_half_city_and_retry_succeeds(
     assert City.objects.filter(slug="theta").count() == 1
 
 
+def test_synchronous_creation_records_its_job_with_the_city_or_as_failed(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenants.services import city_create
+
+    pool.pool_build_one()
+    city = city_create(slug="iota", name="Iota", admin_email="clerk@iota.example")
+    job = ProvisioningJob.objects.get(slug="iota")
+    assert job.status == JobStatus.SUCCEEDED and job.city_id == city.id and job.used_pool
+    assert [s["name"] for s in job.steps] == ["claim", "create"]
+
+    pool.pool_build_one()
+
+    def broken_bootstrap(**kwargs: Any) -> None:
+        raise RuntimeError("roles could not be written")
+
+    monkeypatch.setattr(provisioning, "_tenant_app_bootstraps", lambda: [broken_bootstrap])
+    with pytest.raises(RuntimeError):
+        city_create(slug="kappa", name="Kappa", admin_email="clerk@kappa.example")
+    failed = ProvisioningJob.objects.get(slug="kappa")
+    assert failed.status == JobStatus.FAILED and "roles" in failed.error and failed.city_id is None
+    assert not City.objects.filter(slug="kappa").exists() and not schema_exists("city_kappa")
+    monkeypatch.undo()
+    retried = provisioning.provision(job_id=failed.id)  # the recorded failure can be retried
+    assert retried.slug == "kappa"
+
+
 def test_refill_tops_up_to_target_and_no_further(db: None) -> None:
     PoolSchema.objects.all().delete()
     first = pool.pool_refill(target=2)

@@ -62,14 +62,28 @@ def subscription_start_trial(
     existing = Subscription.objects.filter(city=city).exclude(status=S.CANCELLED).first()
     if existing is not None:
         return existing
+    return _trial_create(city_id=city.pk, plan=plan, actor=actor, billing_email=billing_email or _admin_email(city))
+
+
+@transaction.atomic(savepoint=False)
+def subscription_start_trial_new_city(
+    *, city_id: int, billing_email: str, plan: Plan | None = None, actor: str = SYSTEM_ACTOR
+) -> Subscription:
+    """``subscription_start_trial`` for a city created in the current transaction: it cannot have a
+    subscription yet, so neither the city nor its subscriptions are read (provisioning's fast path; the
+    one-live-subscription constraint still guards against any mistake)."""
+    return _trial_create(city_id=city_id, plan=plan, actor=actor, billing_email=billing_email)
+
+
+def _trial_create(*, city_id: int, plan: Plan | None, actor: str, billing_email: str) -> Subscription:
     plan = plan or selectors.plan_default_trial()
     start = timezone.localdate()
     subscription = Subscription.objects.create(
-        city=city,
+        city_id=city_id,
         plan=plan,
         status=S.TRIALING,
         trial_ends_on=start + datetime.timedelta(days=plan.trial_days),
-        billing_email=billing_email or _admin_email(city),
+        billing_email=billing_email,
     )
     SubscriptionEvent.objects.create(
         subscription=subscription,
