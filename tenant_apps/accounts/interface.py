@@ -30,6 +30,7 @@ __all__ = [
     "has_participated",
     "participation_record",
     "prepare_schema",
+    "role_of",
     "verified_district",
 ]
 
@@ -61,6 +62,22 @@ def account_get(*, user_id: int) -> AccountRef | None:
         verified_district=selectors.verified_district(user_id=user.pk),
         is_deleted=profile.deleted_at is not None,
     )
+
+
+def role_of(*, user_id: int) -> str | None:
+    """The person's role (resident, moderator, city_admin) in one query; None for an unknown, inactive or
+    deleted account. For permission checks that need nothing else (``account_get`` reads much more)."""
+    row = (
+        User.objects.filter(pk=user_id, is_active=True)
+        .values_list("is_staff", "profile__role", "profile__deleted_at")
+        .first()
+    )
+    if row is None or row[2] is not None:
+        return None
+    is_staff, role, _deleted = row
+    if role is None:  # no profile yet: the city's first admin is created without one
+        return "city_admin" if is_staff else "resident"
+    return str(role)
 
 
 def verified_district(*, user_id: int) -> str | None:

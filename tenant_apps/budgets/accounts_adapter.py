@@ -37,5 +37,11 @@ def has_participated(*, user_id: int, process_key: str) -> bool:
 
 
 def is_staff(*, user_id: int) -> bool:
-    account = _accounts().account_get(user_id=user_id)
-    return account is not None and not account.is_deleted and account.role in STAFF_ROLES
+    """Moderator or city admin, with an active account (one query)."""
+    return _accounts().role_of(user_id=user_id) in STAFF_ROLES
+
+
+def role_of(*, user_id: int) -> str | None:
+    """The person's role (resident, moderator, city_admin); None for an unknown or deleted account."""
+    role: str | None = _accounts().role_of(user_id=user_id)
+    return role

@@ -41,8 +41,8 @@ def verified_district(*, user_id: int) -> str | None:
 
 
 def is_staff(*, user_id: int) -> bool:
-    ref = account(user_id=user_id)
-    return ref is not None and not ref.is_deleted and ref.role in STAFF_ROLES
+    """Moderator or city admin, with an active account (one query)."""
+    return _accounts().role_of(user_id=user_id) in STAFF_ROLES
 
 
 def participation_record(*, user_id: int, process_key: str) -> None:

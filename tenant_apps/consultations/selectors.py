@@ -314,7 +314,9 @@ def consultation_figures(consultation: Consultation) -> ConsultationFigures:
         people=Count("author", distinct=True),
         answered=Count("id", filter=~Q(answer_status="")),
     )
-    by_theme = dict(published.values_list("theme_id").annotate(n=Count("id")).values_list("theme_id", "n"))
+    by_theme: dict[int | None, int] = dict(
+        published.values_list("theme_id").annotate(n=Count("id")).values_list("theme_id", "n")
+    )
     per_theme = [(t.name, t.colour, by_theme.get(t.pk, 0)) for t in consultation.themes.all()]
     if by_theme.get(None):
         per_theme.append((_("Other"), "#888888", by_theme[None]))

@@ -161,6 +161,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=3, minute=30),
         "kwargs": {"task_name": "accounts.unverified_purge_task"},
     },
+    # Budgets: move processes to the phase their planned dates say (city calendar days).
+    "budgets-schedule": {
+        "task": "tenants.fan_out_task",
+        "schedule": 300.0,
+        "kwargs": {"task_name": "budgets.schedule_apply_task"},
+    },
     # Consultations: open and close on their planned dates (city time), and the daily email digest.
     "consultations-schedule": {
         "task": "tenants.fan_out_task",

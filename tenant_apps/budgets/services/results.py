@@ -6,7 +6,7 @@ import json
 from fractions import Fraction
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -55,29 +55,46 @@ def build_instance(process: BudgetProcess, district: District | None) -> Instanc
         )
     )
     keys = {p.pk: project_key(p) for p in projects}
-    ballots = Ballot.objects.filter(process=process)
-    if district is not None:
-        ballots = ballots.filter(district=district)
-    by_ballot: dict[int, list[tuple[str, int, int]]] = {
-        b: [] for b in ballots.order_by("id").values_list("id", flat=True)
-    }
-    rows = BallotChoice.objects.filter(ballot__in=ballots, project_id__in=keys).values_list(
-        "ballot_id", "project_id", "points", "rank"
-    )
-    for ballot_id, project_id, points, rank in rows.iterator(chunk_size=10_000):
-        by_ballot[ballot_id].append((keys[project_id], points, rank or 0))
     vote_type = VOTE_TYPES[process.ballot_kind]
-    ordered = [
-        sorted(items, key=lambda item: item[2]) if vote_type == "ordinal" else items for items in by_ballot.values()
-    ]
+    ordered = _ballot_rows(process=process, district=district, project_ids=list(keys))
     return Instance(
         budget=pot_budget(process, district),
         projects=tuple(rules.Project(id=keys[p.pk], cost=p.cost, name=p.title) for p in projects),
-        ballots=tuple(tuple(item[0] for item in items) for items in ordered),
+        ballots=tuple(tuple(keys[project_id] for project_id in chosen) for chosen, _points in ordered),
         vote_type=vote_type,
-        points=tuple(tuple(item[1] for item in items) for items in ordered) if vote_type == "cumulative" else None,
+        points=tuple(tuple(points) for _chosen, points in ordered) if vote_type == "cumulative" else None,
         meta=(("currency", process.currency), ("description", process.title)),
     )
+
+
+def _ballot_rows(
+    *, process: BudgetProcess, district: District | None, project_ids: list[int]
+) -> list[tuple[list[int], list[int]]]:
+    """Every ballot of the pot, in ballot id order, as (project ids, points), projects in rank order then id.
+
+    One row per ballot aggregated by PostgreSQL (``array_agg``), read through a server-side cursor: a
+    million ballots are a million small rows instead of one row per choice grouped in Python. Ballots with
+    no choice in this pot's projects stay (as empty ballots): they count as voters."""
+    ballot_table, choice_table = Ballot._meta.db_table, BallotChoice._meta.db_table
+    sql = f"""
+        SELECT b.id,
+               coalesce(array_agg(c.project_id ORDER BY c.rank NULLS LAST, c.project_id)
+                        FILTER (WHERE c.project_id IS NOT NULL), '{{}}'),
+               coalesce(array_agg(c.points ORDER BY c.rank NULLS LAST, c.project_id)
+                        FILTER (WHERE c.project_id IS NOT NULL), '{{}}')
+        FROM {ballot_table} b
+        LEFT JOIN {choice_table} c ON c.ballot_id = b.id AND c.project_id = ANY(%s)
+        WHERE b.process_id = %s AND {"b.district_id = %s" if district is not None else "TRUE"}
+        GROUP BY b.id
+        ORDER BY b.id
+    """  # table names come from the models; values are parameters
+    params: list[Any] = [project_ids, process.pk] + ([district.pk] if district is not None else [])
+    rows: list[tuple[list[int], list[int]]] = []
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(20_000):
+            rows.extend((chosen, points) for _id, chosen, points in chunk)
+    return rows
 
 
 def _jsonable(value: Any) -> Any:
