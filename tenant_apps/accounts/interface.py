@@ -30,6 +30,7 @@ __all__ = [
     "has_participated",
     "participation_record",
     "prepare_schema",
+    "reply_emails_off",
     "role_of",
     "verified_district",
 ]
@@ -78,6 +79,13 @@ def role_of(*, user_id: int) -> str | None:
     if role is None:  # no profile yet: the city's first admin is created without one
         return "city_admin" if is_staff else "resident"
     return str(role)
+
+
+def reply_emails_off(*, user_ids: list[int]) -> set[int]:
+    """Of ``user_ids``, those who turned off "email me when someone replies to me" (one query)."""
+    from tenant_apps.accounts.models import Profile
+
+    return set(Profile.objects.filter(user_id__in=user_ids, notify_replies=False).values_list("user_id", flat=True))
 
 
 def verified_district(*, user_id: int) -> str | None:

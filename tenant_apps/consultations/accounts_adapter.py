@@ -48,3 +48,9 @@ def is_staff(*, user_id: int) -> bool:
 def participation_record(*, user_id: int, process_key: str) -> None:
     """Raises ApplicationError(code="already_participated") when the person already took part."""
     _accounts().participation_record(user_id=user_id, process_key=process_key)
+
+
+def reply_emails_off(*, user_ids: list[int]) -> set[int]:
+    """Those of ``user_ids`` who turned off emails about replies to them (accounts' profile setting)."""
+    result: set[int] = _accounts().reply_emails_off(user_ids=user_ids)
+    return result

@@ -197,6 +197,12 @@ class Contribution(models.Model):
             models.Index(fields=["consultation", "status", "answer_status", "-created_at"], name="contrib_answered"),
             models.Index(fields=["author", "-created_at"], name="contrib_author"),
             GinIndex(fields=["search_vector"], name="contrib_search"),
+            # The moderation queue: the few rows waiting for a decision, whatever the table's size.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=["pending", "hidden"]) | Q(report_count__gt=0),
+                name="contrib_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -277,6 +283,11 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["contribution", "created_at", "id"], name="comment_thread"),
             models.Index(fields=["author", "-created_at"], name="comment_author"),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status__in=["pending", "hidden"]) | Q(report_count__gt=0),
+                name="comment_queue",
+            ),
         ]
 
     def __str__(self) -> str:
