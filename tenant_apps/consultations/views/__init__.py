@@ -1,0 +1,1 @@
+"""Pages of consultations: residents (resident.py) and staff (manage.py); shared reads in common.py."""
