@@ -43,7 +43,7 @@ def accounts_settings() -> AccountsSettings:
 def profile_for(user: User) -> Profile:
     """The user's profile, created on first use (the city's first admin is created without one)."""
     try:
-        return user.profile  # type: ignore[attr-defined]
+        return user.profile
     except Profile.DoesNotExist:
         role = Role.CITY_ADMIN if user.is_staff else Role.RESIDENT
         # The first admin gets an address that was verified by the operator or the sign-up flow.

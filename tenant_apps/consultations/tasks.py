@@ -65,3 +65,19 @@ def schedule_apply_task() -> int:
     from tenant_apps.consultations.services.consultations import consultations_schedule_apply
 
     return consultations_schedule_apply()
+
+
+@shared_task(name="consultations.notifications_sweep_task", queue="email", acks_late=True)
+def notifications_sweep_task() -> int:
+    """Beat, every 10 minutes, in every city: send immediate notifications whose message was lost."""
+    from tenant_apps.consultations.services.notifications import notifications_sweep
+
+    return notifications_sweep()
+
+
+@shared_task(name="consultations.exports_purge_task", acks_late=True)
+def exports_purge_task() -> int:
+    """Beat, daily, in every city: delete export files past their retention."""
+    from tenant_apps.consultations.services.exports import exports_purge
+
+    return exports_purge()

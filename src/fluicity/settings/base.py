@@ -178,7 +178,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0),
         "kwargs": {"task_name": "consultations.digest_send_task"},
     },
+    "consultations-notifications-sweep": {
+        "task": "tenants.fan_out_task",
+        "schedule": 600.0,
+        "kwargs": {"task_name": "consultations.notifications_sweep_task"},
+    },
+    "consultations-exports-purge": {
+        "task": "tenants.fan_out_task",
+        "schedule": crontab(hour=4, minute=0),
+        "kwargs": {"task_name": "consultations.exports_purge_task"},
+    },
 }
+# Consultations exports: up to this many rows download at once, larger ones are built by Celery and
+# emailed as a signed link valid CONSULTATIONS_EXPORT_LINK_MAX_AGE seconds; files are kept
+# CONSULTATIONS_EXPORT_RETENTION_DAYS days (never less than the link's life).
+CONSULTATIONS_EXPORT_SYNC_MAX_ROWS = env.int("CONSULTATIONS_EXPORT_SYNC_MAX_ROWS", default=50_000)
+CONSULTATIONS_EXPORT_LINK_MAX_AGE = env.int("CONSULTATIONS_EXPORT_LINK_MAX_AGE", default=7 * 24 * 3600)
+CONSULTATIONS_EXPORT_RETENTION_DAYS = env.int("CONSULTATIONS_EXPORT_RETENTION_DAYS", default=14)
 # Billing (shared_apps.billing.conf reads these; see docs/billing.md). The issuer's details (name, address,
 # VAT number, IBAN) default to placeholders: set BILLING_ISSUER in production settings.
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=30)

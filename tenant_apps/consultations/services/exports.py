@@ -647,3 +647,24 @@ def _send_ready_email(job: ExportJob) -> None:
         subject = _("Your export of “%(title)s” is ready") % {"title": job.consultation.title}
         body = render_to_string("consultations/email/export_ready.txt", context)
     send_mail_on_commit(to=[user.email], subject=subject, body=body)
+
+
+def exports_purge(*, older_than_days: int | None = None) -> int:
+    """Delete finished or failed export jobs older than the retention (their download links expired
+    before), files first; the file of a job that is still running is never touched. Returns jobs removed."""
+    days = older_than_days if older_than_days is not None else retention_days()
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    removed = 0
+    stale = ExportJob.objects.filter(created_at__lt=cutoff, status__in=[ExportStatus.DONE, ExportStatus.FAILED])
+    for job in stale.order_by("id").iterator(chunk_size=500):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        removed += 1
+    return removed
+
+
+def retention_days() -> int:
+    """Days an export file is kept (at least as long as its emailed link is valid)."""
+    configured = int(getattr(settings, "CONSULTATIONS_EXPORT_RETENTION_DAYS", 14))
+    return max(configured, -(-link_max_age() // 86400))

@@ -20,6 +20,7 @@ contribution).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
@@ -409,3 +410,16 @@ def digest_send() -> int:
         sender.close()
     sender.raise_failure()
     return sent
+
+
+def notifications_sweep(*, older_than_seconds: int = 300) -> int:
+    """Send the immediate notifications still unsent after ``older_than_seconds``: their task message was
+    lost (broker down at commit) or every retry failed. ``send_batch`` skips what another worker holds or
+    already sent, so sweeping is safe while normal sending goes on. Returns how many were sent."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(digest=False, sent_at__isnull=True, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:5000]
+    )
+    return send_batch(notification_ids=ids) if ids else 0

@@ -695,3 +695,31 @@ def test_a_streamed_body_reads_the_city_it_was_asked_in(consultation: Consultati
     with in_city(city_id=beta.id):  # the connection moved before the first chunk was produced
         rows = csv_rows(response)
     assert [row[4] for row in rows[1:]] == ["Idea 0", "Idea 1"]
+
+
+def test_old_export_files_are_purged_but_running_and_recent_ones_stay(
+    consultation: Consultation, staff: Any, media: Any, eager_mail: list[Any], alpha: City
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    add_contributions(consultation, 3)
+    old = _start(consultation, staff)
+    assert tasks.export_build_task.run(job_id=old.pk) == ExportStatus.DONE
+    old.refresh_from_db()
+    old_file = media / alpha.schema_name / old.file.name
+    assert old_file.exists()
+    running = ExportJob.objects.create(
+        consultation=consultation, kind="contributions", format="csv", status=ExportStatus.RUNNING, requested_by=staff
+    )
+    recent = ExportJob.objects.create(
+        consultation=consultation, kind="comments", format="csv", status=ExportStatus.DONE, requested_by=staff
+    )
+    long_ago = timezone.now() - datetime.timedelta(days=exports.retention_days() + 1)
+    ExportJob.objects.filter(pk__in=[old.pk, running.pk]).update(created_at=long_ago)
+
+    assert tasks.exports_purge_task.run() == 1
+    assert not old_file.exists() and not ExportJob.objects.filter(pk=old.pk).exists()
+    assert set(ExportJob.objects.values_list("pk", flat=True)) >= {running.pk, recent.pk}
+    assert tasks.exports_purge_task.run() == 0  # nothing left to do

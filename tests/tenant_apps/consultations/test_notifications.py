@@ -311,5 +311,31 @@ def test_people_who_turned_off_reply_emails_get_no_comment_or_reply_notification
     )
     assert [n.recipient_id for n in comment_rows] == [keen.pk]
     # The city's official answer closes the loop: it is not a "reply" and is always owed.
-    answer_rows = notify(recipient_ids=[quiet.pk], kind=NotificationKind.OFFICIAL_ANSWER, consultation_id=consultation.pk)
+    answer_rows = notify(
+        recipient_ids=[quiet.pk], kind=NotificationKind.OFFICIAL_ANSWER, consultation_id=consultation.pk
+    )
     assert [n.recipient_id for n in answer_rows] == [quiet.pk]
+
+
+def test_the_sweeper_sends_what_a_lost_message_left_behind_and_only_that(consultation: Consultation) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    reader = user()
+    contribution = contribution_of(consultation, reader)
+    with transaction.atomic():
+        (lost,) = notify(
+            recipient_ids=[reader.pk], kind=NotificationKind.OFFICIAL_ANSWER, contribution_id=contribution.pk
+        )
+        (fresh,) = notify(
+            recipient_ids=[reader.pk], kind=NotificationKind.OFFICIAL_ANSWER, contribution_id=contribution.pk
+        )
+    Notification.objects.filter(pk=lost.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=30))
+    mail.outbox.clear()
+    assert tasks.notifications_sweep_task.run() == 1  # the fresh one is still in its own task's hands
+    assert len(mail.outbox) == 1
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.sent_at is not None and fresh.sent_at is None
+    assert tasks.notifications_sweep_task.run() == 0
