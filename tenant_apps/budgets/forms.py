@@ -8,7 +8,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tenant_apps.budgets.models import BallotKind, Category, District, Project, ProjectStatus, ResultRule
+from tenant_apps.budgets.models import (
+    BallotKind,
+    Category,
+    District,
+    PaperDecision,
+    Project,
+    ProjectStatus,
+    ResultRule,
+)
 from tenant_apps.budgets.services.projects import REVIEW_DECISIONS
 
 MONEY: dict[str, Any] = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
@@ -115,6 +123,14 @@ class PaperBallotForm(forms.Form):
         self.fields["district"].queryset = districts  # type: ignore[attr-defined]
         if not districts.exists():
             del self.fields["district"]
+
+
+class PaperResolutionForm(forms.Form):
+    """One of the buttons of the conflicts page: accept entry ``entry`` of sheet ``paper_ref``, or discard."""
+
+    paper_ref = forms.CharField(max_length=64)
+    decision = forms.ChoiceField(choices=PaperDecision.choices)
+    entry = forms.IntegerField(required=False, min_value=1)
 
 
 class ImportForm(forms.Form):

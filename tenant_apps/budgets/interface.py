@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from tenant_apps.budgets.models import Ballot, PaperEntry, Project, ProjectStatus
+from tenant_apps.budgets.models import Ballot, PaperEntry, PaperResolution, Project, ProjectStatus
 
 __all__ = ["gdpr_erase", "gdpr_export", "home_section", "usage"]
 
@@ -45,6 +45,7 @@ def gdpr_erase(*, user_id: int, keep_contributions: bool) -> dict[str, int]:
         deleted, _ = projects.filter(status__in=_PRIVATE_STATUSES, merged__isnull=True).delete()
     anonymised = projects.update(author=None)
     PaperEntry.objects.filter(entered_by_id=user_id).update(entered_by=None)
+    PaperResolution.objects.filter(resolved_by_id=user_id).update(resolved_by=None)
     return {"projects_deleted": deleted, "projects_anonymised": anonymised}
 
 

@@ -4,11 +4,19 @@
 
 * accounts' ``Participation`` marker (user id + process key) says *who* took part; one per person;
 * a ``Ballot`` says *what* was voted; it has no user column. Online ballots carry ``voter_token``, an
-  HMAC of the user id keyed by the server's secret key and the process's random ``ballot_salt``. The
+  HMAC of the user id keyed by a server-side key and the process's random ``ballot_salt``. The
   resident's own session can recompute it to find and revise their ballot, but a copy of the database
   alone cannot map a token back to a person (the key is not in the database), and nothing joins
   ``Ballot`` to a user by a foreign key. A unique constraint on ``(process, voter_token)`` makes "one
   ballot per resident per process" a database fact.
+
+The voter-token key is the setting ``BUDGETS_VOTER_TOKEN_KEY`` (falling back to ``SECRET_KEY`` when it
+is not set), kept apart from ``SECRET_KEY`` so that the latter can be rotated. **It must never change
+while a vote is open** (nor between the vote and the end of the process): a new key gives every
+resident a new token, so their ballot is orphaned: they can no longer see nor revise it, and the
+database would accept a second ballot from them (accounts' participation marker still refuses it, but
+the resident is then locked out of their own vote). Before rotating ``SECRET_KEY``, pin
+``BUDGETS_VOTER_TOKEN_KEY`` to the current ``SECRET_KEY`` value.
 """
 
 from __future__ import annotations
@@ -73,6 +81,9 @@ class BudgetProcess(models.Model):
     paper_double_entry = models.BooleanField(default=False)
     rules_frozen_at = models.DateTimeField(null=True, blank=True)
     ballot_salt = models.CharField(max_length=64, default=new_salt, editable=False)
+    # The META section of the Pabulib file a process was imported from, as ``[key, value]`` pairs: a
+    # re-export describes the original election (country, unit, dates...), not the importing city.
+    source_meta = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -244,6 +255,7 @@ class PaperEntryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for the second entry")
     CONFIRMED = "confirmed", _("Confirmed")
     CONFLICT = "conflict", _("Entries differ")
+    DISCARDED = "discarded", _("Set aside when a conflict was resolved")
 
 
 class PaperEntry(models.Model):
@@ -256,10 +268,41 @@ class PaperEntry(models.Model):
     choices = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=PaperEntryStatus.choices, default=PaperEntryStatus.PENDING)
     ballot = models.ForeignKey(Ballot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set on both entries of a conflicting sheet once a staff member settled it.
+    resolution = models.ForeignKey(
+        "PaperResolution", null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["process", "paper_ref"], name="budgets_paper_entry_ref_idx")]
 
     def __str__(self) -> str:
         return f"{self.process_id}:{self.paper_ref}"
+
+
+class PaperDecision(models.TextChoices):
+    ACCEPT = "accept", _("One entry accepted")
+    DISCARD = "discard", _("Both entries discarded")
+
+
+class PaperResolution(models.Model):
+    """How a conflict between the entries of one paper sheet was settled, by whom and when (the audit
+    record: the settled entries point to it)."""
+
+    process = models.ForeignKey(BudgetProcess, on_delete=models.CASCADE, related_name="paper_resolutions")
+    paper_ref = models.CharField(max_length=64)
+    decision = models.CharField(max_length=16, choices=PaperDecision.choices)
+    accepted_entry = models.ForeignKey(PaperEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ballot = models.ForeignKey(Ballot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    resolver_role = models.CharField(max_length=16)
+    # True when a city admin resolved a sheet they had keyed themselves (four-eyes waived, on record).
+    resolver_keyed_an_entry = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.process_id}:{self.paper_ref}:{self.decision}"
 
 
 class ResultStatus(models.TextChoices):

@@ -11,3 +11,12 @@ def results_compute_task(*, process_id: int) -> list[str]:
     from tenant_apps.budgets.services.results import results_compute
 
     return [result.ballots_digest for result in results_compute(process_id=process_id)]
+
+
+@shared_task(name="budgets.schedule_apply_task", acks_late=True)
+def schedule_apply_task() -> int:
+    """Beat, every 5 minutes, in every city: move processes to the phase their planned dates say (each
+    step re-checked under the process's row lock: safe to run twice). Returns how many phases changed."""
+    from tenant_apps.budgets.services.processes import processes_schedule_apply
+
+    return processes_schedule_apply()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenant_apps.budgets.views import manage
+from tenant_apps.budgets.views import conflicts, manage
 
 app_name = "budgets-manage"
 
@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:process_id>/phase/", manage.advance_phase, name="phase"),
     path("<int:process_id>/projects/<int:project_id>/review/", manage.review, name="review"),
     path("<int:process_id>/paper/", manage.paper_ballot, name="paper"),
+    path("<int:process_id>/paper/conflicts/", conflicts.paper_conflicts, name="paper-conflicts"),
     path("<int:process_id>/results/compute/", manage.compute, name="compute"),
 ]

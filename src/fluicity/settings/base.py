@@ -9,6 +9,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 env = environ.Env()
 
 SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-secret-key-change-me")
+# Keys residents' ballot tokens (tenant_apps/budgets): never change it while a vote is open. Before rotating
+# SECRET_KEY, set this to the current SECRET_KEY so that residents still find and revise their ballots.
+BUDGETS_VOTER_TOKEN_KEY = env.str("BUDGETS_VOTER_TOKEN_KEY", default=SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 
 # Root host serves the public site; every city lives at <slug>.<BASE_DOMAIN>.

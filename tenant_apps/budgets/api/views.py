@@ -1,4 +1,9 @@
-"""City API /api/v1/budgets/: session or token auth; errors in the one shape of core.api."""
+"""City API /api/v1/budgets/: session or token auth; errors in the one shape of core.api.
+
+Lists are paginated by page number (``?page=``, ``?page_size=`` up to 100, 20 by default) and answer
+``{"count", "next", "previous", "results"}``: ``pagination_class`` both paginates and tells
+drf-spectacular to document that envelope and the two query parameters.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import Pagination
 from core.exceptions import ApplicationError
-from tenant_apps.budgets import services
+from tenant_apps.budgets import selectors, services
 from tenant_apps.budgets.models import BudgetProcess
 from tenant_apps.budgets.views import common
 
@@ -79,12 +85,23 @@ def _process(process_id: int) -> BudgetProcess:
     return get_object_or_404(BudgetProcess, pk=process_id)
 
 
+def _paginated(view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
+    """One page of ``queryset``: a COUNT and one SELECT, whatever the page size (related rows must be
+    joined by the caller's ``select_related``)."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view) or []
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
 class ProcessListApi(APIView):
+    """Every participatory budget of the city, newest first, one page at a time."""
+
     permission_classes = [AllowAny]
+    pagination_class = Pagination
 
     @extend_schema(responses=ProcessOut(many=True))
     def get(self, request: Request) -> Response:
-        return Response(ProcessOut(BudgetProcess.objects.order_by("-created_at"), many=True).data)
+        return _paginated(self, request, selectors.process_list(), ProcessOut)
 
 
 class ProcessDetailApi(APIView):
@@ -96,7 +113,10 @@ class ProcessDetailApi(APIView):
 
 
 class ProjectListApi(APIView):
-    """Public projects of a process; POST proposes one (proposals phase, signed in)."""
+    """Public projects of a process (the signed-in author also sees their pending proposals), by id, one
+    page at a time; POST proposes one (proposals phase, signed in)."""
+
+    pagination_class = Pagination
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
@@ -110,8 +130,8 @@ class ProjectListApi(APIView):
 
     @extend_schema(responses=ProjectOut(many=True))
     def get(self, request: Request, process_id: int) -> Response:
-        projects = common.public_projects(_process(process_id), user=request.user)
-        return Response(ProjectOut(projects, many=True).data)
+        projects = selectors.project_list_public(process=_process(process_id), user=request.user)
+        return _paginated(self, request, projects, ProjectOut)
 
     @extend_schema(request=InputSerializer, responses={201: ProjectOut})
     def post(self, request: Request, process_id: int) -> Response:
@@ -137,10 +157,10 @@ class ProjectDetailApi(APIView):
     @extend_schema(responses=ProjectOut)
     def get(self, request: Request, process_id: int, project_id: int) -> Response:
         process = _process(process_id)
-        visible = {p.pk: p for p in common.public_projects(process, user=request.user)}
-        if project_id not in visible:
+        project = selectors.project_list_public(process=process, user=request.user).filter(pk=project_id).first()
+        if project is None:
             raise Http404
-        return Response(ProjectOut(visible[project_id]).data)
+        return Response(ProjectOut(project).data)
 
 
 def _ballot_status(process: BudgetProcess, user: Any) -> dict[str, Any]:

@@ -2,7 +2,13 @@
 
 from tenant_apps.budgets.services.ballots import Choice, ballot_cast, paper_ballot_enter, validate_choices
 from tenant_apps.budgets.services.pabulib_io import process_export_pabulib, process_import_pabulib
-from tenant_apps.budgets.services.processes import process_advance_phase, process_create, process_set_rules
+from tenant_apps.budgets.services.paper import paper_conflict_resolve
+from tenant_apps.budgets.services.processes import (
+    process_advance_phase,
+    process_create,
+    process_set_rules,
+    processes_schedule_apply,
+)
 from tenant_apps.budgets.services.projects import project_review, project_submit
 from tenant_apps.budgets.services.results import results_compute
 
@@ -10,11 +16,13 @@ __all__ = [
     "Choice",
     "ballot_cast",
     "paper_ballot_enter",
+    "paper_conflict_resolve",
     "process_advance_phase",
     "process_create",
     "process_export_pabulib",
     "process_import_pabulib",
     "process_set_rules",
+    "processes_schedule_apply",
     "project_review",
     "project_submit",
     "results_compute",

@@ -3,6 +3,10 @@
 Integrity lives in the database: one ballot per voter token (unique constraint), one per paper sheet,
 a per-voter advisory lock so concurrent submissions of one resident queue up instead of racing, and the
 process row read FOR SHARE so the phase cannot close (nor the rules change) under a ballot being cast.
+
+Voter tokens are keyed by ``BUDGETS_VOTER_TOKEN_KEY`` (else ``SECRET_KEY``), which must never change while
+a vote is open (see the models' docstring). A paper sheet whose two entries differ is settled in
+``services.paper`` before it can be keyed again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.exceptions import ApplicationError, PermissionDeniedError
 from tenant_apps.budgets import accounts_adapter, permissions
@@ -46,9 +51,19 @@ def new_receipt() -> str:
     return secrets.token_hex(10).upper()
 
 
+def voter_token_key() -> str:
+    """The server-side key of voter tokens: ``BUDGETS_VOTER_TOKEN_KEY``, else ``SECRET_KEY``.
+
+    It must never change while a vote is open (see the models' module docstring): a dedicated setting
+    lets ``SECRET_KEY`` be rotated without orphaning every resident's ballot.
+    """
+    key = getattr(settings, "BUDGETS_VOTER_TOKEN_KEY", None)
+    return str(key) if key else str(settings.SECRET_KEY)
+
+
 def voter_token(*, process: BudgetProcess, user_id: int) -> str:
-    """Opaque, per-process token of a voter: HMAC keyed by the server secret (not in the database)."""
-    key = hashlib.sha256(f"budgets.voter-token:{settings.SECRET_KEY}:{process.ballot_salt}".encode()).digest()
+    """Opaque, per-process token of a voter: HMAC keyed by the voter-token key (not in the database)."""
+    key = hashlib.sha256(f"budgets.voter-token:{voter_token_key()}:{process.ballot_salt}".encode()).digest()
     return hmac.new(key, str(user_id).encode(), hashlib.sha256).hexdigest()
 
 
@@ -92,9 +107,17 @@ def validate_choices(
     count = len(choices)
     kind = process.ballot_kind
     if count < process.min_projects:
-        fail("count", _("Choose at least %(count)s projects.") % {"count": process.min_projects})
+        low = process.min_projects
+        fail(
+            "count",
+            ngettext("Choose at least %(count)s project.", "Choose at least %(count)s projects.", low) % {"count": low},
+        )
     if process.max_projects is not None and count > process.max_projects:
-        fail("count", _("Choose at most %(count)s projects.") % {"count": process.max_projects})
+        high = process.max_projects
+        fail(
+            "count",
+            ngettext("Choose at most %(count)s project.", "Choose at most %(count)s projects.", high) % {"count": high},
+        )
     if kind in (BallotKind.APPROVAL, BallotKind.KNAPSACK) and any(c.points != 1 or c.rank is not None for c in choices):
         fail("points", _("This ballot takes no points nor ranks."))
     if kind == BallotKind.KNAPSACK:
@@ -102,24 +125,37 @@ def validate_choices(
     if kind == BallotKind.CUMULATIVE:
         total = sum(c.points for c in choices)
         if process.points_total is not None and total > process.points_total:
-            fail(
-                "points",
-                _("Spread at most %(limit)s points (got %(total)s).") % {"limit": process.points_total, "total": total},
+            message = ngettext(
+                "Spread at most %(limit)s point (got %(total)s).",
+                "Spread at most %(limit)s points (got %(total)s).",
+                process.points_total,
             )
+            fail("points", message % {"limit": process.points_total, "total": total})
         if any(c.points < 1 for c in choices):
             fail("points", _("Each chosen project needs at least one point."))
         cap = process.max_points_per_project
         if cap is not None and any(c.points > cap for c in choices):
-            fail("points", _("At most %(cap)s points per project.") % {"cap": cap})
+            fail(
+                "points",
+                ngettext("At most %(cap)s point per project.", "At most %(cap)s points per project.", cap)
+                % {"cap": cap},
+            )
     if kind == BallotKind.RANKED:
         ranks = [c.rank for c in choices]
         limit = process.ranks or 0
         if count > limit:
-            fail("ranks", _("Rank at most %(limit)s projects.") % {"limit": limit})
+            fail(
+                "ranks",
+                ngettext("Rank at most %(limit)s project.", "Rank at most %(limit)s projects.", limit)
+                % {"limit": limit},
+            )
         if any(r is None for r in ranks):
             fail("ranks", _("Every chosen project needs a rank."))
         elif sorted(r for r in ranks if r is not None) != list(range(1, count + 1)):
-            fail("ranks", _("Ranks must be 1 to %(count)s, each used once.") % {"count": count})
+            message = ngettext(
+                "The only rank must be %(count)s.", "Ranks must be 1 to %(count)s, each used once.", count
+            )
+            fail("ranks", message % {"count": count})
     if errors:
         raise ApplicationError(_("This ballot is not valid."), code="ballot_invalid", fields=errors)
     return picked
@@ -170,6 +206,11 @@ def _lock_process_for_share(process_id: int) -> BudgetProcess:
 def _advisory_lock(token: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(token[:15], 16)])
+
+
+def lock_paper_sheet(*, process_id: int, paper_ref: str) -> None:
+    """Serialise everything that decides how one paper sheet counts (keying, conflict resolution)."""
+    _advisory_lock(hashlib.sha256(f"paper:{process_id}:{paper_ref}".encode()).hexdigest())
 
 
 @transaction.atomic
@@ -237,9 +278,16 @@ def paper_ballot_enter(
         raise ApplicationError(_("Say which district."), code="invalid", fields={"district": [_("Required.")]})
     picked = validate_choices(process=process, district=district, choices=choices)
     canonical = sorted([c.project_id, c.points, c.rank] for c in choices)
-    _advisory_lock(hashlib.sha256(f"paper:{process.pk}:{paper_ref}".encode()).hexdigest())
+    lock_paper_sheet(process_id=process.pk, paper_ref=paper_ref)
     if Ballot.objects.filter(process=process, paper_ref=paper_ref).exists():
         raise ApplicationError(_("This sheet was already counted."), code="already_counted", status_code=409)
+    if PaperEntry.objects.filter(process=process, paper_ref=paper_ref, status=PaperEntryStatus.CONFLICT).exists():
+        # Keying it a third time would race the resolution page; the conflict is settled there first.
+        raise ApplicationError(
+            _("The entries of this sheet differ: the conflict must be resolved before it is keyed again."),
+            code="sheet_in_conflict",
+            status_code=409,
+        )
     entry = PaperEntry(process=process, paper_ref=paper_ref, entered_by=staff, district=district, choices=canonical)
     if process.paper_double_entry:
         first = PaperEntry.objects.filter(process=process, paper_ref=paper_ref, status=PaperEntryStatus.PENDING).first()

@@ -1,18 +1,22 @@
-"""Processes: creation, ballot and result rules (frozen once voting opens), phase changes."""
+"""Processes: creation, ballot and result rules (frozen once voting opens), phase changes, and the
+schedule that changes phases on their planned dates."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from tenant_apps.budgets import permissions
 from tenant_apps.budgets.models import RULE_FIELDS, BallotKind, BudgetProcess, District, ProcessEvent, ResultRule
-from tenant_apps.budgets.phases import Phase, can_transition
+from tenant_apps.budgets.phases import START_FIELDS, Phase, can_transition, planned_phase
 from tenant_apps.budgets.rules import COMPLETIONS, TIE_BREAKS, UTILITIES
 
 logger = logging.getLogger(__name__)
@@ -79,12 +83,17 @@ def process_set_rules(*, process_id: int, actor: Any = None, **rules: Any) -> Bu
 
 
 @transaction.atomic
-def process_advance_phase(*, process_id: int, to: str, actor: Any = None) -> BudgetProcess:
-    """Move the process to phase ``to``; entering voting freezes the rules."""
+def process_advance_phase(*, process_id: int, to: str, actor: Any = None, scheduled: bool = False) -> BudgetProcess:
+    """Move the process to phase ``to``; entering voting freezes the rules.
+
+    ``scheduled`` marks a change made by the schedule (:func:`processes_schedule_apply`) in the audit trail.
+    """
     process = BudgetProcess.objects.select_for_update().get(pk=process_id)
     if to not in Phase.values or not can_transition(process.phase, to):
         raise ApplicationError(
-            f"A process cannot go from {process.phase} to {to}.", code="invalid_transition", status_code=409
+            _("A process cannot go from %(from)s to %(to)s.") % {"from": process.phase, "to": to},
+            code="invalid_transition",
+            status_code=409,
         )
     if to == Phase.VOTING:
         _check_ballot_ready(process)
@@ -92,9 +101,10 @@ def process_advance_phase(*, process_id: int, to: str, actor: Any = None) -> Bud
     previous = process.phase
     process.phase = to
     process.save(update_fields=["phase", "rules_frozen_at"])
-    ProcessEvent.objects.create(
-        process=process, kind="phase_changed", actor=_actor(actor), payload={"from": previous, "to": to}
-    )
+    payload: dict[str, Any] = {"from": previous, "to": to}
+    if scheduled:
+        payload["scheduled"] = True
+    ProcessEvent.objects.create(process=process, kind="phase_changed", actor=_actor(actor), payload=payload)
     return process
 
 
@@ -102,7 +112,90 @@ def _check_ballot_ready(process: BudgetProcess) -> None:
     from tenant_apps.budgets.models import ProjectStatus
 
     if not process.projects.filter(status=ProjectStatus.SELECTED_FOR_BALLOT).exists():
-        raise ApplicationError("Put at least one project on the ballot before voting opens.", code="empty_ballot")
+        raise ApplicationError(_("Put at least one project on the ballot before voting opens."), code="empty_ballot")
+
+
+# --- The schedule ---------------------------------------------------------------------------------
+
+_ORDER = {phase: position for position, phase in enumerate(Phase.values)}
+SCHEDULE_REFUSED = "schedule_refused"
+
+
+def processes_schedule_apply(*, now: datetime.datetime | None = None) -> int:
+    """Move every process of the active city forward to the phase its planned dates say; returns how
+    many phase changes it made.
+
+    Dates are the city's calendar days (a phase starts at local midnight, see ``phases``). Each change is
+    one allowed step made through :func:`process_advance_phase`, the service staff use, so rules freeze
+    when voting opens and every check applies; a process two phases behind takes both steps. Nothing
+    moves backwards. A refused step (an empty ballot, say) is logged and recorded once in the process's
+    audit trail, and the other processes still move (so they do when one fails unexpectedly: logged with
+    its traceback); it is tried again at the next run.
+
+    Staff keep the last word on one thing: a process they sent back from review to proposals (a second
+    call for ideas) stays in proposals until they move it to review again.
+
+    Safe to run twice and concurrently: each step re-reads the process under its row lock.
+    """
+    now = now or timezone.now()
+    dated = Q()
+    for field in START_FIELDS.values():
+        dated |= Q(**{f"{field}__isnull": False})
+    candidates = (
+        BudgetProcess.objects.filter(dated).exclude(phase=Phase.FOLLOW_UP).order_by("pk").values_list("pk", flat=True)
+    )
+    return sum(_schedule_apply_one(process_id, now) for process_id in list(candidates))
+
+
+def _schedule_apply_one(process_id: int, now: datetime.datetime) -> int:
+    moved = 0
+    for _step in range(len(Phase.values)):  # each round moves one phase forward, or stops
+        target: str | None = None
+        try:
+            with transaction.atomic():
+                process = BudgetProcess.objects.select_for_update().filter(pk=process_id).first()
+                target = _scheduled_step(process, now) if process is not None else None
+                if target is None:
+                    return moved
+                process_advance_phase(process_id=process_id, to=target, scheduled=True)
+        except ApplicationError as exc:
+            logger.warning(
+                "budgets: process %s not moved to %s on schedule: %s (%s)", process_id, target, exc.message, exc.code
+            )
+            _record_schedule_refusal(process_id, target or "", exc)
+            return moved
+        except Exception:
+            # A bug or bad row in one process must not keep every other process of the city from moving.
+            logger.exception("budgets: scheduling process %s failed", process_id)
+            return moved
+        moved += 1
+    return moved
+
+
+def _scheduled_step(process: BudgetProcess, now: datetime.datetime) -> str | None:
+    """The next phase the plan wants ``process`` to enter now, or None."""
+    dates = {phase: getattr(process, field) for phase, field in START_FIELDS.items()}
+    planned = planned_phase(dates, now=now)
+    if planned is None or _ORDER[planned] <= _ORDER[process.phase]:
+        return None
+    step = Phase.values[_ORDER[process.phase] + 1]
+    if step == Phase.REVIEW and _reopened_by_staff(process):
+        return None
+    return step
+
+
+def _reopened_by_staff(process: BudgetProcess) -> bool:
+    last = ProcessEvent.objects.filter(process=process, kind="phase_changed").order_by("-pk").first()
+    return last is not None and last.payload.get("from") == Phase.REVIEW and last.payload.get("to") == Phase.PROPOSALS
+
+
+def _record_schedule_refusal(process_id: int, target: str, exc: ApplicationError) -> None:
+    # Once per distinct refusal: the beat runs every few minutes and the audit trail must stay readable.
+    payload = {"to": target, "code": exc.code, "message": exc.message}
+    last = ProcessEvent.objects.filter(process_id=process_id).order_by("-pk").first()
+    if last is not None and last.kind == SCHEDULE_REFUSED and last.payload == payload:
+        return
+    ProcessEvent.objects.create(process_id=process_id, kind=SCHEDULE_REFUSED, payload=payload)
 
 
 def _actor(actor: Any) -> Any:

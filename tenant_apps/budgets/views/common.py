@@ -15,7 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tenant_apps.budgets import accounts_adapter, rules
+from tenant_apps.budgets import accounts_adapter, rules, selectors
 from tenant_apps.budgets.models import (
     Ballot,
     BallotChoice,
@@ -31,13 +31,6 @@ from tenant_apps.budgets.models import (
 from tenant_apps.budgets.phases import START_FIELDS, Phase
 from tenant_apps.budgets.services.ballots import Choice, pot_budget, voter_token
 from tenant_apps.budgets.services.results import build_instance, pots, project_key
-
-PUBLIC_STATUSES = (
-    ProjectStatus.FEASIBLE,
-    ProjectStatus.NOT_FEASIBLE,
-    ProjectStatus.MERGED,
-    ProjectStatus.SELECTED_FOR_BALLOT,
-)
 
 
 def money(amount: int | None, currency: str) -> str:
@@ -60,11 +53,7 @@ def phase_dates(process: BudgetProcess) -> list[tuple[str, Any, bool]]:
 
 def public_projects(process: BudgetProcess, *, user: Any = None) -> list[Project]:
     """Projects residents may see: reviewed ones, plus the viewer's own pending proposals."""
-    projects = Project.objects.filter(process=process).select_related("district", "category").order_by("id")
-    visible = [p for p in projects if p.status in PUBLIC_STATUSES]
-    if user is not None and getattr(user, "is_authenticated", False):
-        visible += [p for p in projects if p.status not in PUBLIC_STATUSES and p.author_id == user.pk]
-    return visible
+    return list(selectors.project_list_public(process=process, user=user))
 
 
 def my_ballot(process: BudgetProcess, user: Any) -> Ballot | None:

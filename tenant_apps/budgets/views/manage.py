@@ -21,11 +21,13 @@ from tenant_apps.budgets.models import (
     BallotKind,
     BudgetProcess,
     PaperEntryStatus,
+    ProcessEvent,
     Project,
     ProjectStatus,
     Result,
 )
 from tenant_apps.budgets.phases import TRANSITIONS, Phase
+from tenant_apps.budgets.services.processes import SCHEDULE_REFUSED
 from tenant_apps.budgets.views import common
 
 View = Callable[..., HttpResponse]
@@ -147,9 +149,26 @@ def process_page(request: HttpRequest, process_id: int) -> HttpResponse:
         "rules_frozen": not permissions.can_change_rules(process),
         "ballot_count": process.ballots.count(),
         "pending_entries": process.paper_entries.filter(status=PaperEntryStatus.PENDING).count(),
-        "conflicts": process.paper_entries.filter(status=PaperEntryStatus.CONFLICT).count(),
+        "conflicts": (
+            process.paper_entries.filter(status=PaperEntryStatus.CONFLICT).values("paper_ref").distinct().count()
+        ),
+        "has_resolutions": process.paper_resolutions.exists(),
+        "schedule_refusal": _schedule_refusal(process),
     }
     return render(request, "budgets/manage/process.html", context)
+
+
+def _schedule_refusal(process: BudgetProcess) -> dict[str, Any] | None:
+    """The schedule's last refused phase change, while nothing happened since (staff should know why)."""
+    last = ProcessEvent.objects.filter(process=process).order_by("-pk").first()
+    if last is None or last.kind != SCHEDULE_REFUSED:
+        return None
+    target = last.payload.get("to", "")
+    return {
+        "phase": Phase(target).label if target in Phase.values else target,
+        "message": last.payload.get("message", ""),
+        "at": last.created_at,
+    }
 
 
 def _review_initial(project: Project) -> dict[str, Any]:
@@ -284,7 +303,10 @@ def paper_ballot(request: HttpRequest, process_id: int) -> HttpResponse:
             else:
                 messages.error(
                     request,
-                    _("The two entries of sheet %(ref)s differ: check the sheet and key it again.")
+                    _(
+                        "The two entries of sheet %(ref)s differ: a staff member who keyed neither entry must "
+                        "resolve the conflict (Paper ballot conflicts)."
+                    )
                     % {"ref": entry.paper_ref},
                 )
             return redirect("budgets-manage:paper", process_id=process.pk)

@@ -135,8 +135,9 @@ def test_paper_double_entry(in_alpha: City, staff_pair: tuple[Any, Any], residen
     assert Ballot.objects.filter(process=process).count() == 1
 
 
-def _hand_case(in_city: City) -> Any:
-    process = make_process(costs={"A": 60, "B": 50, "C": 40}, results_rule="greedy", utility="cardinality")
+def _hand_case(in_city: City, **rules: Any) -> Any:
+    rules = rules or {"results_rule": "greedy", "utility": "cardinality"}
+    process = make_process(costs={"A": 60, "B": 50, "C": 40}, **rules)
     p = ids(process)
     for picks in (["A"], ["A", "B"], ["A", "C"], ["C"]):
         cast(process, make_user(), *(Choice(p[name]) for name in picks))
@@ -159,16 +160,45 @@ def test_results_hand_checked_and_reproducible(in_alpha: City) -> None:
     assert again[0].selected == result.selected
 
 
-def test_pabulib_export_import_round_trip(in_alpha: City) -> None:
-    process = _hand_case(in_alpha)
+ROUND_TRIPS = [
+    ({"results_rule": "greedy", "utility": "cost"}, "greedy"),
+    ({"results_rule": "greedy", "utility": "cardinality"}, "greedy"),
+    ({"results_rule": "greedy", "tie_break": "lexicographic"}, "greedy"),
+    ({"results_rule": "greedy-no-skip", "utility": "cost"}, "unknown"),
+    ({"results_rule": "greedy-no-skip", "utility": "cardinality"}, "unknown"),
+    ({"results_rule": "equal-shares", "utility": "cost", "completion": "none"}, "equalshares"),
+    ({"results_rule": "equal-shares", "utility": "cardinality", "completion": "none"}, "equalshares"),
+    ({"results_rule": "equal-shares", "utility": "cost", "completion": "add1"}, "equalshares/add1"),
+    ({"results_rule": "equal-shares", "utility": "cardinality", "completion": "add1"}, "equalshares/add1"),
+    ({"results_rule": "equal-shares", "utility": "cost", "completion": "add1-nostop"}, "equalshares/add1"),
+    ({"results_rule": "equal-shares", "utility": "cardinality", "completion": "add1-nostop"}, "equalshares/add1"),
+    (
+        {"results_rule": "equal-shares", "completion": "add1", "increment": "1/2", "then_greedy": True},
+        "equalshares/add1",
+    ),
+    ({"results_rule": "equal-shares", "then_greedy": True, "tie_break": "lexicographic"}, "equalshares"),
+]
+
+
+@pytest.mark.parametrize(("rules", "pabulib_rule"), ROUND_TRIPS, ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_pabulib_export_import_round_trip(in_alpha: City, rules: dict[str, Any], pabulib_rule: str) -> None:
+    process = _hand_case(in_alpha, **rules)
     text = services.process_export_pabulib(process_id=process.pk)
     assert "voter_id;vote" in text and "budget;1" in text  # 100 cents = 1 EUR
+    meta = dict(line.split(";", 1) for line in text.split("PROJECTS")[0].splitlines()[2:])
+    assert meta["rule"] == pabulib_rule  # Pabulib's vocabulary...
+    settings = ("results_rule", "utility", "completion", "increment", "then_greedy", "tie_break")
+    assert meta["fluicity_rule"] == process.results_rule  # ...and our exact settings beside it
+    assert meta["fluicity_utility"] == process.utility and meta["fluicity_tie_break"] == process.tie_break
+    assert meta["fluicity_completion"] == process.completion and meta["fluicity_increment"] == process.increment
     imported = services.process_import_pabulib(text=text)
     assert imported.projects.count() == 3 and imported.ballots.count() == 4
+    assert [getattr(imported, name) for name in settings] == [getattr(process, name) for name in settings]
     assert services.process_export_pabulib(process_id=imported.pk) == text
     original = services.results_compute(process_id=process.pk)[0]
     copy = services.results_compute(process_id=imported.pk)[0]
-    assert copy.ballots_digest == original.ballots_digest and sorted(copy.selected) == sorted(original.selected)
+    assert copy.ballots_digest == original.ballots_digest and copy.selected == original.selected
+    assert (copy.rule, copy.params, copy.money_used) == (original.rule, original.params, original.money_used)
 
 
 def test_gdpr_and_usage(in_alpha: City, resident: Any) -> None:

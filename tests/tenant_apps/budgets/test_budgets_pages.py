@@ -98,7 +98,7 @@ def test_booth_violations_are_listed_and_linked(in_alpha: City, alpha_client: Cl
     response = alpha_client.post(f"/budgets/{process.pk}/vote/", {"project": [p["A"], p["B"]], "action": "confirm"})
     body = response.content.decode()
     assert response.status_code == 200 and 'id="error-summary"' in body
-    assert "Choose at most 1 projects." in body and "over the budget" in body
+    assert "Choose at most 1 project." in body and "1 projects" not in body and "over the budget" in body
     assert 'href="#booth-projects"' in body and 'aria-describedby="booth-rules booth-errors"' in body
     assert Ballot.objects.filter(process=process).count() == 0
 
