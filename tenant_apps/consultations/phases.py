@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Phase(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("consultation phase", "Open")
     CLOSED = "closed", _("Closed")
     RESULTS = "results", _("Results published")
 
