@@ -105,7 +105,9 @@ class ModerationSettingsAdmin(admin.ModelAdmin):
     list_display = ("__str__", "auto_hide_threshold", "max_links", "updated_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ModerationSettings.objects.exists()
+        # The one row is created on first use (services.moderation.settings_get); this admin is also
+        # listed on the root host, where the table does not exist, so it must not query here.
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
