@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= fluicity.settings.local
 
-.PHONY: help install run test lint format messages makemessages bench bench-provisioning bench-budgets clean
+.PHONY: help install run test lint format messages makemessages bench bench-provisioning bench-budgets bench-consultations clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -47,13 +47,16 @@ makemessages: install ## Extract translatable strings into locale/*/LC_MESSAGES/
 messages: install ## Compile .po catalogues to .mo (pure Python, no gettext needed)
 	$(BIN)/python scripts/compile_messages.py
 
-bench: bench-provisioning bench-budgets ## Run every benchmark (prints ratios against a baseline measured in the same run)
+bench: bench-provisioning bench-budgets bench-consultations ## Run every benchmark (prints ratios against a baseline measured in the same run)
 
 bench-provisioning: install ## Provisioning: django-tenants plain vs clone vs our warm pool, no-op migrate (throwaway DB)
 	$(BIN)/python benchmarks/bench_provisioning.py $(BENCH_ARGS)
 
 bench-budgets: install ## Participatory budgeting: rules vs pabutools, and ballots/s through the city API (throwaway DB)
 	$(BIN)/python benchmarks/bench_budgets.py $(BENCH_ARGS)
+
+bench-consultations: install ## Consultations with 1M contributions: page/search/API p95, creation/s, CSV export memory (throwaway DB)
+	$(BIN)/python benchmarks/bench_consultations.py $(BENCH_ARGS)
 
 clean: ## Remove caches (keeps .venv and var/)
 	find . -name __pycache__ -prune -not -path './.venv/*' -exec rm -rf {} +

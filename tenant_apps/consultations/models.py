@@ -197,6 +197,17 @@ class Contribution(models.Model):
             models.Index(fields=["consultation", "status", "answer_status", "-created_at"], name="contrib_answered"),
             models.Index(fields=["author", "-created_at"], name="contrib_author"),
             GinIndex(fields=["search_vector"], name="contrib_search"),
+            # "Answered" (answer_status <> ''): the few answered rows, in the two orders the lists use.
+            models.Index(
+                fields=["consultation", "status", "-created_at", "-id"],
+                condition=~Q(answer_status=""),
+                name="contrib_answered_newest",
+            ),
+            models.Index(
+                fields=["consultation", "status", "-support_count", "-id"],
+                condition=~Q(answer_status=""),
+                name="contrib_answered_supported",
+            ),
             # The moderation queue: the few rows waiting for a decision, whatever the table's size.
             models.Index(
                 fields=["-created_at", "-id"],

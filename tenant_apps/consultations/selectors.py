@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -201,21 +202,29 @@ def contribution_page(
         )
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     sort_field = SORTS[sort][0]
-    qs = contribution_queryset(consultation, filters or ContributionFilters(), staff=staff)
-    qs = qs.select_related("theme", "author")
+    filters = filters or ContributionFilters()
+    qs = contribution_queryset(consultation, filters, staff=staff)
     direction = "next"
     if cursor:
         value, pk, direction = _decode_cursor(cursor, sort_field)
-        if direction == "next":
-            qs = qs.filter(Q(**{f"{sort_field}__lt": value}) | Q(**{sort_field: value, "id__lt": pk}))
-        else:
-            qs = qs.filter(Q(**{f"{sort_field}__gt": value}) | Q(**{sort_field: value, "id__gt": pk}))
+        # A row comparison, ``(sort_key, id) < (value, pk)``: PostgreSQL starts the index scan right at the
+        # cursor. The equivalent "a < v OR (a = v AND id < pk)" is only a filter, and a page 40% down
+        # the list then walked 400,000 index entries (make bench-consultations).
+        lookup = TupleLessThan if direction == "next" else TupleGreaterThan
+        qs = qs.filter(lookup(Tuple(F(sort_field), F("id")), (value, pk)))
+    order = (f"-{sort_field}", "-id") if direction == "next" else (sort_field, "id")
+    if filters.q:
+        # Search: pick the page's ids first, then join themes and authors for those rows only (joining
+        # before the LIMIT made PostgreSQL join every match of a common word).
+        ids = list(qs.order_by(*order).values_list("pk", flat=True)[: page_size + 1])
+        by_id = {c.pk: c for c in _decorated(Contribution.objects.filter(pk__in=ids))}
+        rows = [by_id[i] for i in ids if i in by_id]
+    else:
+        rows = list(_decorated(qs).order_by(*order)[: page_size + 1])
     if direction == "next":
-        rows = list(qs.order_by(f"-{sort_field}", "-id")[: page_size + 1])
         has_more, has_before = len(rows) > page_size, bool(cursor)
         rows = rows[:page_size]
     else:
-        rows = list(qs.order_by(sort_field, "id")[: page_size + 1])
         has_before, has_more = len(rows) > page_size, True
         rows = list(reversed(rows[:page_size]))
     next_cursor = _encode_cursor(getattr(rows[-1], sort_field), rows[-1].pk, "next") if rows and has_more else None
@@ -235,6 +244,11 @@ def contribution_page(
         page_size=page_size,
         my_reactions=mine,
     )
+
+
+def _decorated(qs: QuerySet[Contribution]) -> QuerySet[Contribution]:
+    """What a list row shows: theme and author joined; the search vector and password hashes left behind."""
+    return qs.select_related("theme", "author").defer("search_vector", "author__password", "author__last_login")
 
 
 def contribution_get(
