@@ -1,21 +1,43 @@
 """Demo budgets for `make run`: idempotent (a second run changes nothing).
 
 * demo: one process in voting (approval, 8 projects, a few ballots) and one with results computed by MES
-  from synthetic ballots (fixed random seed, so every run produces the same file);
+  from synthetic ballots (fixed random seed, so every run produces the same file). Their proposals carry
+  a few supports and comments from the demo residents of accounts, and the funded projects of the
+  process with results have a follow-up status and a timeline of milestones;
 * region: a process with 3 districts, each with its own budget, plus a city-wide pot.
 
 Demo ballots are keyed as paper sheets (``paper_ref``): they need no resident account, and the sheet
-number makes them idempotent.
+number makes them idempotent. Supports and comments are written as they stood when the proposals phase
+closed (the processes are past it, so the services, which check the phase, would refuse them); they are
+found again by their author and text, and the counters are recounted from the rows.
 """
 
 from __future__ import annotations
 
+import datetime
 import random
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from tenant_apps.budgets import services
-from tenant_apps.budgets.models import Ballot, BallotChoice, BudgetProcess, Channel, District, Project, ProjectStatus
+from tenant_apps.budgets import selectors, services
+from tenant_apps.budgets.models import (
+    Ballot,
+    BallotChoice,
+    BudgetProcess,
+    Channel,
+    District,
+    FollowUpStatus,
+    Project,
+    ProjectComment,
+    ProjectMilestone,
+    ProjectStatus,
+    ProjectSupport,
+)
 from tenant_apps.budgets.phases import Phase
 from tenant_apps.budgets.services.ballots import new_receipt
 from tenants.context import CityRef
@@ -36,12 +58,155 @@ PROJECTS = (  # title, cost in euros, description
 )
 
 
+# Residents seeded by accounts' demo (it runs first: settings order), as ``<name>@<city>.fluicity.example``.
+DEMO_RESIDENTS = ("alice", "bruno", "chloe", "david")
+
+# (project title, supporters among DEMO_RESIDENTS)
+SUPPORTS = (
+    ("Jardin partagé rue des Lilas", ("alice", "bruno", "chloe")),
+    ("Aire de jeux inclusive", ("alice", "david")),
+    ("Fontaines à eau", ("bruno", "chloe", "david")),
+    ("Bibliothèque de rue", ("chloe",)),
+)
+# (project title, author, text, reply author, reply text)
+COMMENTS = (
+    (
+        "Jardin partagé rue des Lilas",
+        "bruno",
+        "Excellente idée ! Pourrait-on prévoir un récupérateur d'eau de pluie ?",
+        "alice",
+        "Oui, et un composteur partagé pour tout le quartier.",
+    ),
+    (
+        "Pistes cyclables sécurisées",
+        "david",
+        "Attention aux livraisons des commerces de l'avenue : il faut garder des places.",
+        "chloe",
+        "Des aires de livraison aux carrefours pourraient suffire.",
+    ),
+    (
+        "Aire de jeux inclusive",
+        "chloe",
+        "Un sol souple partout, s'il vous plaît : nos enfants en fauteuil en ont besoin.",
+        "",
+        "",
+    ),
+)
+# (status, public note, milestones as (title, description, planned, done)): given in turn to funded projects.
+FOLLOW_UPS = (
+    (
+        FollowUpStatus.DONE,
+        "Inauguré avec les habitants du quartier.",
+        (
+            (
+                "Étude et devis",
+                "Choix de l'entreprise après appel d'offres.",
+                datetime.date(2025, 9, 15),
+                datetime.date(2025, 9, 30),
+            ),
+            ("Travaux", "", datetime.date(2026, 3, 1), datetime.date(2026, 3, 20)),
+            ("Inauguration", "", datetime.date(2026, 4, 11), datetime.date(2026, 4, 11)),
+        ),
+    ),
+    (
+        FollowUpStatus.IN_PROGRESS,
+        "Les travaux ont commencé ; fin prévue au printemps.",
+        (
+            ("Étude et devis", "", datetime.date(2025, 10, 1), datetime.date(2025, 10, 20)),
+            ("Travaux", "Trois semaines de chantier, circulation maintenue.", datetime.date(2027, 3, 1), None),
+        ),
+    ),
+    (
+        FollowUpStatus.PLANNED,
+        "",
+        (
+            ("Concertation avec les riverains", "", datetime.date(2027, 1, 15), None),
+            ("Travaux", "", datetime.date(2027, 5, 3), None),
+        ),
+    ),
+)
+
+
 def seed(*, city: CityRef) -> None:
     if city.slug == "demo":
-        _voting_process()
-        _results_process()
+        people = _demo_residents(city)
+        voting = _voting_process()
+        results = _results_process()
+        for process in (voting, results):
+            _supports_and_comments(process, people)
+        _follow_up(results)
     elif city.slug == "region":
         _region_process()
+
+
+def _demo_residents(city: CityRef) -> dict[str, Any]:
+    """accounts' demo residents that exist (none when accounts seeded nothing: then no supports)."""
+    emails = {f"{name}@{city.slug}.fluicity.example": name for name in DEMO_RESIDENTS}
+    return {emails[user.email]: user for user in get_user_model().objects.filter(email__in=list(emails))}
+
+
+@transaction.atomic
+def _supports_and_comments(process: BudgetProcess, people: dict[str, Any]) -> None:
+    if not people:
+        return
+    projects = {p.title: p for p in process.projects.all()}
+    for title, supporters in SUPPORTS:
+        if title not in projects:
+            continue
+        for name in supporters:
+            if name in people:
+                ProjectSupport.objects.get_or_create(project=projects[title], user=people[name])
+    for title, author, text, reply_author, reply_text in COMMENTS:
+        if title not in projects or author not in people:
+            continue
+        comment, _created = ProjectComment.objects.get_or_create(
+            project=projects[title], author=people[author], body=text, parent=None
+        )
+        if reply_author in people:
+            ProjectComment.objects.get_or_create(
+                project=projects[title], author=people[reply_author], body=reply_text, parent=comment
+            )
+    _recount(process)
+
+
+def _recount(process: BudgetProcess) -> None:
+    """Counters recounted from the rows: the same numbers on every run."""
+
+    def count_of(queryset: QuerySet[Any]) -> Coalesce:
+        rows = queryset.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("pk"))
+        return Coalesce(Subquery(rows.values("n"), output_field=IntegerField()), 0)
+
+    process.projects.update(
+        support_count=count_of(ProjectSupport.objects.all()),
+        comment_count=count_of(ProjectComment.objects.filter(hidden_at__isnull=True, removed_at__isnull=True)),
+    )
+
+
+@transaction.atomic
+def _follow_up(process: BudgetProcess) -> None:
+    """A status and 2-3 milestones for each funded project without any yet (results or follow-up only)."""
+    process.refresh_from_db(fields=["phase"])
+    if process.phase not in (Phase.RESULTS, Phase.FOLLOW_UP):
+        return
+    funded = list(process.projects.filter(pk__in=selectors.funded_project_ids(process=process)).order_by("id"))
+    for project, (status, note, milestones) in zip(funded, FOLLOW_UPS * len(funded), strict=False):
+        if not project.follow_up_status:
+            project.follow_up_status = status
+            project.follow_up_note = note
+            project.follow_up_updated_at = timezone.now()
+            project.save(update_fields=["follow_up_status", "follow_up_note", "follow_up_updated_at"])
+        if not project.milestones.exists():
+            ProjectMilestone.objects.bulk_create(
+                ProjectMilestone(
+                    project=project,
+                    title=title,
+                    description=description,
+                    planned_date=planned,
+                    done_date=done,
+                    position=position,
+                )
+                for position, (title, description, planned, done) in enumerate(milestones)
+            )
 
 
 def _projects(process: BudgetProcess, rows: tuple[tuple[str, int, str], ...], district: District | None = None) -> None:
@@ -97,8 +262,8 @@ def _approval_process_in_voting(
 
 
 @transaction.atomic
-def _voting_process() -> None:
-    _approval_process_in_voting(
+def _voting_process() -> BudgetProcess:
+    return _approval_process_in_voting(
         title=VOTING_TITLE,
         description="Proposez, puis votez pour les projets qui changeront votre ville.",
         budget_euros=250_000,
@@ -108,7 +273,7 @@ def _voting_process() -> None:
 
 
 @transaction.atomic
-def _results_process() -> None:
+def _results_process() -> BudgetProcess:
     process = _approval_process_in_voting(
         title=RESULTS_TITLE,
         description="Les résultats de l'an dernier, calculés par la méthode des parts égales.",
@@ -120,6 +285,7 @@ def _results_process() -> None:
         services.process_advance_phase(process_id=process.pk, to=Phase.RESULTS)
     if not process.results.filter(status="done").exists():
         services.results_compute(process_id=process.pk)
+    return process
 
 
 @transaction.atomic

@@ -6,20 +6,39 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from tenant_apps.budgets.models import (
     BallotKind,
     Category,
     District,
+    FollowUpStatus,
     PaperDecision,
     Project,
+    ProjectComment,
     ProjectStatus,
     ResultRule,
 )
 from tenant_apps.budgets.services.projects import REVIEW_DECISIONS
 
 MONEY: dict[str, Any] = {"min_value": Decimal("0"), "max_digits": 14, "decimal_places": 2}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one ``<input type=file multiple>`` (Django's documented pattern)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
 
 
 class ProposalForm(forms.Form):
@@ -30,6 +49,17 @@ class ProposalForm(forms.Form):
     )
     district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.none(), required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
+    # Ranges are checked by the service (the one place that decides); the form only reads numbers.
+    latitude = forms.DecimalField(
+        label=_("Latitude (optional)"), help_text=_("Where the project would be, e.g. 48.856613."), required=False
+    )
+    longitude = forms.DecimalField(label=_("Longitude (optional)"), help_text=_("e.g. 2.352222."), required=False)
+    images = MultipleFileField(
+        label=_("Images (optional)"),
+        help_text=_("Up to 3 images: JPEG, PNG or WebP, 5 MB each."),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
     def __init__(self, *args: Any, process: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,3 +166,43 @@ class PaperResolutionForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Pabulib file (.pb)"))
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your comment"),
+        max_length=ProjectComment.BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    parent = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class HideCommentForm(forms.Form):
+    reason = forms.CharField(label=_("Why hide this comment (shown publicly)"), max_length=300)
+
+
+class FollowUpForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=FollowUpStatus.choices)
+    note = forms.CharField(
+        label=_("Public note"),
+        help_text=_("Required when the project is cancelled."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    planned_date = forms.DateField(
+        label=_("Planned date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    done_date = forms.DateField(
+        label=_("Date done"),
+        help_text=_("Leave empty while it is not done."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        required=False,
+    )
+    position = forms.IntegerField(
+        label=_("Position in the timeline"), min_value=0, required=False, help_text=_("Empty: at the end.")
+    )

@@ -160,6 +160,13 @@ class ProjectStatus(models.TextChoices):
     SELECTED_FOR_BALLOT = "selected_for_ballot", _("On the ballot")
 
 
+class FollowUpStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class Project(models.Model):
     process = models.ForeignKey(BudgetProcess, on_delete=models.CASCADE, related_name="projects")
     title = models.CharField(_("title"), max_length=200)
@@ -177,12 +184,41 @@ class Project(models.Model):
     )
     # Pabulib project id when imported (kept so that a re-export gives the same ids).
     external_id = models.CharField(max_length=100, blank=True)
+    # Where the project would be (optional; the district, when there is one, says it more coarsely).
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Denormalised counters, moved with F() in the transaction that changes the rows they count:
+    # supports, and the comments residents can read (hidden and removed ones do not count).
+    support_count = models.IntegerField(default=0)
+    comment_count = models.IntegerField(default=0)
+    # Follow-up of a funded project, set by staff once the results are out ("" until then).
+    follow_up_status = models.CharField(
+        _("follow-up status"), max_length=16, choices=FollowUpStatus.choices, blank=True, default=""
+    )
+    follow_up_note = models.TextField(_("public note"), blank=True)
+    follow_up_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["process", "status"], name="budgets_project_status_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(estimated_cost__gte=0), name="budgets_project_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)),
+                name="budgets_project_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | (Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                name="budgets_project_longitude_range",
+            ),
+            # A point has both coordinates or none.
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="budgets_project_location_pair",
+            ),
+            models.CheckConstraint(condition=Q(support_count__gte=0), name="budgets_project_supports_positive"),
+            models.CheckConstraint(condition=Q(comment_count__gte=0), name="budgets_project_comments_positive"),
         ]
 
     def __str__(self) -> str:
@@ -192,6 +228,97 @@ class Project(models.Model):
     def cost(self) -> int:
         """The cost the ballot and the rules use: the official one once reviewed."""
         return self.official_cost if self.official_cost is not None else self.estimated_cost
+
+
+class ProjectImage(models.Model):
+    """An image of a proposal: its content was checked with Pillow, it is stored under a random name."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to="budgets/projects/")
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    MAX_PER_PROJECT = 3
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "position"], name="budgets_image_project_idx")]
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class ProjectSupport(models.Model):
+    """A person supports a proposal (proposals phase): one per person per project, a database fact."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="budgets_support_one_per_person")]
+        indexes = [models.Index(fields=["user"], name="budgets_support_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.user_id}"
+
+
+class ProjectComment(models.Model):
+    """A comment on a proposal, or a reply to one (one level: replies hang from a top-level comment).
+
+    The body is plain text, escaped on output. Staff may hide a comment (with a public reason); a comment
+    whose author erased their account without keeping contributions is removed: its text is gone, the
+    row stays only while replies hang from it.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(_("comment"), max_length=3000)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    BODY_MAX = 3000
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "created_at", "id"], name="budgets_comment_thread_idx"),
+            models.Index(fields=["author"], name="budgets_comment_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+    @property
+    def is_visible(self) -> bool:
+        return self.hidden_at is None and self.removed_at is None
+
+
+class ProjectMilestone(models.Model):
+    """One step of a funded project's delivery, shown to residents as a timeline."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    planned_date = models.DateField(_("planned date"))
+    done_date = models.DateField(_("date done"), null=True, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "position"], name="budgets_milestone_project_idx")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Channel(models.TextChoices):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from tenant_apps.budgets.models import (
     Ballot,
@@ -14,8 +14,12 @@ from tenant_apps.budgets.models import (
     PaperEntryStatus,
     PaperResolution,
     Project,
+    ProjectComment,
+    ProjectMilestone,
     ProjectStatus,
+    ProjectSupport,
     Result,
+    ResultStatus,
 )
 
 # Statuses residents see; a proposal still under review is visible to its author only.
@@ -87,3 +91,60 @@ def paper_resolution_list(*, process: BudgetProcess) -> QuerySet[PaperResolution
         .select_related("resolved_by", "accepted_entry", "accepted_entry__entered_by")
         .order_by("-created_at", "-pk")
     )
+
+
+def funded_project_ids(*, process: BudgetProcess) -> set[int]:
+    """Ids of the projects the stored results funded (``Result.selected`` holds rule-engine keys)."""
+    from tenant_apps.budgets.services.results import project_key
+
+    keys = {
+        str(key)
+        for selected in Result.objects.filter(process=process, status=ResultStatus.DONE).values_list(
+            "selected", flat=True
+        )
+        for key in selected
+    }
+    if not keys:
+        return set()
+    candidates = Project.objects.filter(process=process, status=ProjectStatus.SELECTED_FOR_BALLOT).only(
+        "pk", "external_id"
+    )
+    return {p.pk for p in candidates if project_key(p) in keys}
+
+
+def funded_projects_with_milestones(*, process: BudgetProcess) -> list[Project]:
+    """The funded projects, by id, with their milestones (timeline order) prefetched."""
+    funded = funded_project_ids(process=process)
+    return list(
+        Project.objects.filter(pk__in=funded)
+        .select_related("district")
+        .prefetch_related(Prefetch("milestones", queryset=milestone_list_qs()))
+        .order_by("id")
+    )
+
+
+def milestone_list_qs() -> QuerySet[ProjectMilestone]:
+    return ProjectMilestone.objects.order_by("position", "planned_date", "id")
+
+
+def comment_thread(*, project: Project) -> list[tuple[ProjectComment, list[ProjectComment]]]:
+    """Top-level comments, oldest first, each with its replies (oldest first)."""
+    comments = list(
+        ProjectComment.objects.filter(project=project).select_related("author").order_by("created_at", "id")
+    )
+    replies: dict[int, list[ProjectComment]] = {}
+    for comment in comments:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    return [(c, replies.get(c.pk, [])) for c in comments if c.parent_id is None]
+
+
+def comment_list(*, project: Project) -> QuerySet[ProjectComment]:
+    """Every comment of the project (hidden ones included, as placeholders), oldest first."""
+    return ProjectComment.objects.filter(project=project).select_related("author").order_by("created_at", "id")
+
+
+def has_supported(*, project: Project, user: Any) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return ProjectSupport.objects.filter(project=project, user_id=user.pk).exists()

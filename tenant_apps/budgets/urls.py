@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenant_apps.budgets.views import resident, results
+from tenant_apps.budgets.views import projects, resident, results
 
 app_name = "budgets"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", resident.process_list, name="list"),
     path("<int:process_id>/", resident.process_detail, name="process"),
     path("<int:process_id>/propose/", resident.propose, name="propose"),
+    path("<int:process_id>/projects/<int:project_id>/", projects.project_detail, name="project"),
+    path("<int:process_id>/projects/<int:project_id>/support/", projects.support, name="support"),
+    path("<int:process_id>/projects/<int:project_id>/comments/", projects.comment, name="comment"),
     path("<int:process_id>/vote/", resident.booth, name="booth"),
     path("<int:process_id>/vote/receipt/", resident.receipt, name="receipt"),
     path("<int:process_id>/results/", results.results, name="results"),

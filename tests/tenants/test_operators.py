@@ -290,3 +290,14 @@ def test_console_list_shows_plan_and_latest_usage(alpha: City, operator_client: 
     page = operator_client.get("/console/?q=alpha").content.decode()
     assert "<td>Town (Trial)</td>" in page
     assert "<td>41</td>" in page and "2.0\xa0KB" in page
+
+
+def test_the_root_admin_offers_no_city_data() -> None:
+    """The admin is served on the root host only, where city tables do not exist: a tenant app's model
+    listed there would be a page that fails. City data is managed through each city's /manage/ pages."""
+    from django.conf import settings
+    from django.contrib import admin
+
+    city_only = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS if app not in settings.SHARED_APPS}
+    listed = sorted(f"{m._meta.app_label}.{m.__name__}" for m in admin.site._registry if m._meta.app_label in city_only)
+    assert listed == []

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from core.api import Pagination
 from core.exceptions import ApplicationError
 from tenant_apps.budgets import selectors, services
-from tenant_apps.budgets.models import BudgetProcess
+from tenant_apps.budgets.models import BudgetProcess, Project, ProjectComment, ProjectMilestone
 from tenant_apps.budgets.views import common
 
 
@@ -50,6 +50,57 @@ class ProjectOut(serializers.Serializer):
     public_reason = serializers.CharField()
     district = serializers.CharField(source="district.code", allow_null=True, default=None)
     category = serializers.CharField(source="category.name", allow_null=True, default=None)
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    support_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField(help_text="Comments residents can read (hidden ones do not count).")
+
+
+class ProjectImageOut(serializers.Serializer):
+    url = serializers.CharField()
+    content_type = serializers.CharField()
+
+
+class MilestoneOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    planned_date = serializers.DateField()
+    done_date = serializers.DateField(allow_null=True)
+    position = serializers.IntegerField()
+
+
+class FollowUpOut(serializers.Serializer):
+    funded = serializers.BooleanField(help_text="Funded by the stored results: only these have a follow-up.")
+    status = serializers.CharField(help_text="planned, in_progress, done, cancelled; empty until staff set it.")
+    note = serializers.CharField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+    milestones = MilestoneOut(many=True)
+
+
+class ProjectDetailOut(ProjectOut):
+    images = ProjectImageOut(many=True)
+    supported = serializers.BooleanField(help_text="Whether the signed-in person supports this project.")
+    follow_up = FollowUpOut()
+
+
+class ProjectCommentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    # DRF's metaclass takes declared fields off the class, so this "parent" never shadows Field.parent.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        allow_null=True, help_text="The top-level comment this one replies to."
+    )
+    author = serializers.CharField(allow_null=True, help_text="Display name; null for a former participant.")
+    body = serializers.CharField(help_text="Plain text; empty when hidden or removed.")
+    hidden = serializers.BooleanField()
+    hidden_reason = serializers.CharField()
+    removed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class ProjectSupportOut(serializers.Serializer):
+    supported = serializers.BooleanField()
+    support_count = serializers.IntegerField()
 
 
 class ChoiceIn(serializers.Serializer):
@@ -124,6 +175,18 @@ class ProjectListApi(APIView):
         estimated_cost = serializers.IntegerField(help_text="Minor units (cents).")
         district = serializers.IntegerField(required=False, allow_null=True)
         category = serializers.IntegerField(required=False, allow_null=True)
+        latitude = serializers.DecimalField(
+            max_digits=20, decimal_places=12, required=False, allow_null=True, help_text="-90 to 90."
+        )
+        longitude = serializers.DecimalField(
+            max_digits=20, decimal_places=12, required=False, allow_null=True, help_text="-180 to 180."
+        )
+        images = serializers.ListField(
+            child=serializers.FileField(),
+            required=False,
+            default=list,
+            help_text="Up to 3 JPEG, PNG or WebP images of 5 MB at most (multipart).",
+        )
 
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
@@ -147,20 +210,243 @@ class ProjectListApi(APIView):
             estimated_cost=data["estimated_cost"],
             district_id=data.get("district"),
             category_id=data.get("category"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            images=data.get("images") or [],
         )
         return Response(ProjectOut(project).data, status=status.HTTP_201_CREATED)
 
 
+def _visible_project(request: Request, process_id: int, project_id: int) -> Project:
+    """A project the requester may see (reviewed, or their own proposal); 404 otherwise."""
+    process = _process(process_id)
+    project = selectors.project_list_public(process=process, user=request.user).filter(pk=project_id).first()
+    if project is None:
+        raise Http404
+    return project
+
+
+def _milestone_data(milestone: ProjectMilestone) -> dict[str, Any]:
+    return {
+        "id": milestone.pk,
+        "title": milestone.title,
+        "description": milestone.description,
+        "planned_date": milestone.planned_date,
+        "done_date": milestone.done_date,
+        "position": milestone.position,
+    }
+
+
+def _follow_up_data(project: Project) -> dict[str, Any]:
+    process = project.process
+    funded = common.results_published(process) and project.pk in selectors.funded_project_ids(process=process)
+    milestones: list[ProjectMilestone] = list(selectors.milestone_list_qs().filter(project=project)) if funded else []
+    return {
+        "funded": funded,
+        "status": project.follow_up_status,
+        "note": project.follow_up_note,
+        "updated_at": project.follow_up_updated_at,
+        "milestones": [_milestone_data(m) for m in milestones],
+    }
+
+
+def _project_detail(request: Request, project: Project) -> dict[str, Any]:
+    data = dict(ProjectOut(project).data)
+    data["images"] = [
+        {"url": request.build_absolute_uri(image.file.url), "content_type": image.content_type}
+        for image in project.images.order_by("position", "id")
+    ]
+    data["supported"] = selectors.has_supported(project=project, user=request.user)
+    data["follow_up"] = FollowUpOut(_follow_up_data(project)).data
+    return data
+
+
 class ProjectDetailApi(APIView):
+    """One project: its location, images, supports, and (once funded) its follow-up and milestones."""
+
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ProjectOut)
+    @extend_schema(responses=ProjectDetailOut)
     def get(self, request: Request, process_id: int, project_id: int) -> Response:
-        process = _process(process_id)
-        project = selectors.project_list_public(process=process, user=request.user).filter(pk=project_id).first()
-        if project is None:
-            raise Http404
-        return Response(ProjectOut(project).data)
+        project = _visible_project(request, process_id, project_id)
+        # Built by hand (ProjectOut's own data plus the detail's parts); ProjectDetailOut documents it.
+        return Response(_project_detail(request, project))
+
+
+def _comment_data(comment: ProjectComment) -> dict[str, Any]:
+    shown = comment.is_visible
+    return {
+        "id": comment.pk,
+        "parent": comment.parent_id,
+        "author": comment.author.get_short_name() if comment.author and comment.removed_at is None else None,
+        "body": comment.body if shown else "",
+        "hidden": comment.hidden_at is not None,
+        "hidden_reason": comment.hidden_reason if comment.hidden_at is not None else "",
+        "removed": comment.removed_at is not None,
+        "created_at": comment.created_at,
+    }
+
+
+class ProjectCommentsApi(APIView):
+    """The comments of a project, oldest first, one page at a time (hidden ones stay as placeholders);
+    POST comments or replies (``parent``), signed in, while proposals are made and reviewed."""
+
+    pagination_class = Pagination
+
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=3000, help_text="Plain text, 1 to 3000 characters.")
+        parent = serializers.IntegerField(  # type: ignore[assignment]  # see ProjectCommentOut.parent
+            required=False, allow_null=True, default=None
+        )
+
+    def get_permissions(self) -> list[Any]:
+        return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
+
+    @extend_schema(responses=ProjectCommentOut(many=True))
+    def get(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _visible_project(request, process_id, project_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.comment_list(project=project), request, view=self) or []
+        return paginator.get_paginated_response(ProjectCommentOut([_comment_data(c) for c in page], many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ProjectCommentOut})
+    def post(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _visible_project(request, process_id, project_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            process_id=project.process_id,
+            project_id=project.pk,
+            author=request.user,
+            body=serializer.validated_data["body"],
+            parent_id=serializer.validated_data["parent"],
+        )
+        return Response(ProjectCommentOut(_comment_data(comment)).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectSupportApi(APIView):
+    """My support of a project: PUT to support it (idempotent), DELETE to withdraw; proposals phase only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=ProjectSupportOut)
+    def put(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _visible_project(request, process_id, project_id)
+        state = services.project_support(process_id=project.process_id, project_id=project.pk, user=request.user)
+        return Response(ProjectSupportOut({"supported": state.supported, "support_count": state.support_count}).data)
+
+    @extend_schema(request=None, responses=ProjectSupportOut)
+    def delete(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _visible_project(request, process_id, project_id)
+        state = services.project_unsupport(process_id=project.process_id, project_id=project.pk, user=request.user)
+        return Response(ProjectSupportOut({"supported": state.supported, "support_count": state.support_count}).data)
+
+
+def _project_of(process_id: int, project_id: int) -> Project:
+    return get_object_or_404(Project.objects.select_related("process"), pk=project_id, process_id=process_id)
+
+
+class ProjectFollowUpApi(APIView):
+    """Staff: PUT the public follow-up status (and note) of a funded project (results and follow-up phases)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.CharField(help_text="planned, in_progress, done or cancelled.")
+        note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required if cancelled.")
+
+    @extend_schema(request=InputSerializer, responses=FollowUpOut)
+    def put(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _project_of(process_id, project_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_follow_up_set(
+            project_id=project.pk,
+            actor=request.user,
+            status=serializer.validated_data["status"],
+            note=serializer.validated_data["note"],
+        )
+        return Response(FollowUpOut(_follow_up_data(project)).data)
+
+
+class MilestoneIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    planned_date = serializers.DateField()
+    done_date = serializers.DateField(required=False, allow_null=True, default=None)
+    position = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+
+
+class MilestonePatchIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    planned_date = serializers.DateField(required=False)
+    done_date = serializers.DateField(required=False, allow_null=True)
+    position = serializers.IntegerField(required=False, min_value=0)
+
+
+class ProjectMilestonesApi(APIView):
+    """A funded project's milestones (GET, public, timeline order); staff POST a new one."""
+
+    def get_permissions(self) -> list[Any]:
+        return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
+
+    @extend_schema(responses=MilestoneOut(many=True))
+    def get(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _visible_project(request, process_id, project_id)
+        return Response(MilestoneOut(_follow_up_data(project)["milestones"], many=True).data)
+
+    @extend_schema(request=MilestoneIn, responses={201: MilestoneOut})
+    def post(self, request: Request, process_id: int, project_id: int) -> Response:
+        project = _project_of(process_id, project_id)
+        serializer = MilestoneIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        milestone = services.milestone_create(
+            project_id=project.pk,
+            actor=request.user,
+            title=data["title"],
+            description=data["description"],
+            planned_date=data["planned_date"],
+            done_date=data["done_date"],
+            position=data["position"],
+        )
+        return Response(MilestoneOut(_milestone_data(milestone)).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectMilestoneApi(APIView):
+    """Staff: PATCH (only the fields given change) or DELETE one milestone of a funded project."""
+
+    permission_classes = [IsAuthenticated]
+
+    @staticmethod
+    def _milestone(process_id: int, project_id: int, milestone_id: int) -> ProjectMilestone:
+        return get_object_or_404(
+            ProjectMilestone, pk=milestone_id, project_id=project_id, project__process_id=process_id
+        )
+
+    @extend_schema(request=MilestonePatchIn, responses=MilestoneOut)
+    def patch(self, request: Request, process_id: int, project_id: int, milestone_id: int) -> Response:
+        milestone = self._milestone(process_id, project_id, milestone_id)
+        serializer = MilestonePatchIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        merged = {**_milestone_data(milestone), **serializer.validated_data}
+        updated = services.milestone_update(
+            milestone_id=milestone.pk,
+            actor=request.user,
+            title=merged["title"],
+            description=merged["description"],
+            planned_date=merged["planned_date"],
+            done_date=merged["done_date"],
+            position=merged["position"],
+        )
+        return Response(MilestoneOut(_milestone_data(updated)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, process_id: int, project_id: int, milestone_id: int) -> Response:
+        milestone = self._milestone(process_id, project_id, milestone_id)
+        services.milestone_delete(milestone_id=milestone.pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _ballot_status(process: BudgetProcess, user: Any) -> dict[str, Any]:

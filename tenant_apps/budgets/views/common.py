@@ -22,6 +22,7 @@ from tenant_apps.budgets.models import (
     BallotKind,
     BudgetProcess,
     District,
+    FollowUpStatus,
     Project,
     ProjectStatus,
     Result,
@@ -48,6 +49,32 @@ def phase_dates(process: BudgetProcess) -> list[tuple[str, Any, bool]]:
     """(label, planned start date, is current) for every phase; dates are the city's calendar days."""
     return [
         (str(label), getattr(process, START_FIELDS[value]), value == process.phase) for value, label in Phase.choices
+    ]
+
+
+def map_url(project: Project) -> str:
+    """A link to the project's point on OpenStreetMap ("" without a location)."""
+    if project.latitude is None or project.longitude is None:
+        return ""
+    lat, lon = project.latitude, project.longitude
+    return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+
+
+def follow_up_label(status: str) -> str:
+    """The follow-up status as residents read it ("No news yet" before staff set one)."""
+    return str(FollowUpStatus(status).label) if status in FollowUpStatus.values else _("No news yet")
+
+
+def follow_up_view(process: BudgetProcess) -> list[dict[str, Any]]:
+    """Each funded project with its status and milestones timeline, for the process page."""
+    return [
+        {
+            "project": project,
+            "status": project.follow_up_status,
+            "label": follow_up_label(project.follow_up_status),
+            "milestones": list(project.milestones.all()),
+        }
+        for project in selectors.funded_projects_with_milestones(process=process)
     ]
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
-from tenant_apps.budgets import accounts_adapter, forms, permissions, services, tasks
+from tenant_apps.budgets import accounts_adapter, forms, permissions, selectors, services, tasks
 from tenant_apps.budgets.models import (
     RULE_FIELDS,
     BallotKind,
@@ -145,6 +145,9 @@ def process_page(request: HttpRequest, process_id: int) -> HttpResponse:
         ],
         "results": Result.objects.filter(process=process).select_related("district").order_by("district_id"),
         "can_compute": permissions.can_compute_results(process),
+        "can_follow_up": permissions.can_follow_up(process),
+        "funded": selectors.funded_project_ids(process=process) if permissions.can_follow_up(process) else set(),
+        "public_statuses": [str(status) for status in selectors.PUBLIC_STATUSES],
         "can_vote": permissions.can_vote(process),
         "rules_frozen": not permissions.can_change_rules(process),
         "ballot_count": process.ballots.count(),

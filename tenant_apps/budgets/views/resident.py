@@ -37,6 +37,7 @@ def process_list(request: HttpRequest) -> HttpResponse:
 def process_detail(request: HttpRequest, process_id: int) -> HttpResponse:
     process = get_object_or_404(BudgetProcess, pk=process_id)
     projects = common.public_projects(process, user=request.user)
+    follow_up = common.follow_up_view(process) if common.results_published(process) else []
     context = {
         "process": process,
         "phases": common.phase_dates(process),
@@ -44,8 +45,13 @@ def process_detail(request: HttpRequest, process_id: int) -> HttpResponse:
         "projects": [(p, common.money(p.cost, process.currency)) for p in projects],
         "can_propose": permissions.can_propose(process),
         "can_vote": permissions.can_vote(process),
+        "can_support": permissions.can_support(process),
         "results": common.results_published(process),
         "my_ballot": common.my_ballot(process, request.user),
+        # In follow-up the delivery of funded projects is the news; during results, once staff report it.
+        "follow_up": follow_up
+        if process.phase == Phase.FOLLOW_UP or any(row["status"] or row["milestones"] for row in follow_up)
+        else [],
     }
     return render(request, "budgets/process.html", context)
 
@@ -60,8 +66,8 @@ def propose(request: HttpRequest, process_id: int) -> HttpResponse:
     process = get_object_or_404(BudgetProcess, pk=process_id)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    form = forms.ProposalForm(request.POST or None, process=process)
-    context: dict[str, Any] = {"process": process, "form": form}
+    form = forms.ProposalForm(request.POST or None, request.FILES or None, process=process)
+    context: dict[str, Any] = {"process": process, "form": form, "multipart": True}
     if not permissions.can_propose(process):
         context["refusal"] = _("Proposals are closed for this budget.")
     else:
@@ -77,6 +83,9 @@ def propose(request: HttpRequest, process_id: int) -> HttpResponse:
                 estimated_cost=common.to_minor(data["estimated_cost"]) or 0,
                 district_id=data["district"].pk if data.get("district") else None,
                 category_id=data["category"].pk if data.get("category") else None,
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+                images=data.get("images") or [],
             )
         except ApplicationError as exc:
             for key, field_messages in exc.fields.items():

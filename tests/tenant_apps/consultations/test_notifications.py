@@ -129,7 +129,7 @@ def test_email_goes_out_after_the_commit_in_the_recipients_city(
 def test_a_batch_goes_through_one_connection_and_is_sent_once(
     consultation: Consultation, connections_opened: list[EmailBackend]
 ) -> None:
-    people = [user() for _ in range(6)]
+    people = [user("en") for _ in range(6)]  # English readers (the city's own language is French)
     rows = notify(
         recipient_ids=[p.pk for p in people], kind=NotificationKind.CONSULTATION_OPENED, consultation_id=consultation.pk
     )

@@ -86,8 +86,13 @@ def test_list_page_queries_do_not_grow_with_page_size_or_data(in_alpha: City, al
     page_5 = sql_for(alpha_client, f"{big_url}?size=5")
     page_50 = sql_for(alpha_client, f"{big_url}?size=50")
     small_50 = sql_for(alpha_client, f"{small_url}?size=50")
-    filtered = sql_for(alpha_client, f"{big_url}?size=50&sort=supported&theme=other&answered=no&q=idea")
-    assert same_count(page_5, page_50, small_50, filtered)
+    filtered = f"{big_url}?sort=supported&theme=other&answered=no&q=idea"
+    filtered_5 = sql_for(alpha_client, f"{filtered}&size=5")
+    filtered_50 = sql_for(alpha_client, f"{filtered}&size=50")
+    assert same_count(page_5, page_50, small_50)
+    # A search picks the page's ids first, then joins themes and authors for those rows: one query more,
+    # still the same whatever the page size.
+    assert same_count(filtered_5, filtered_50) and len(filtered_50) == len(page_50) + 1
     assert len(page_50) <= 20, page_50
     html = alpha_client.get(f"{big_url}?size=50").content.decode()
     shown = {int(pk) for pk in re.findall(r'<li class="contribution-item" id="c-(\d+)">', html)}
