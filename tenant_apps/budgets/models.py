@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenant_apps.budgets.phases import Phase
 
@@ -163,8 +164,8 @@ class ProjectStatus(models.TextChoices):
 class FollowUpStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
+    DONE = "done", pgettext_lazy("project follow-up", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("project follow-up", "Cancelled")
 
 
 class Project(models.Model):
