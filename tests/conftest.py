@@ -60,6 +60,10 @@ def _back_to_public() -> Iterator[None]:
     # A test may leave the connection in a city, or a routing entry cached from rolled-back data.
     connection.set_schema_to_public()
     routing._cache.clear()
+    # A request or test may leave another language active in this thread: the next test starts in the default.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
