@@ -211,13 +211,16 @@ def provision(*, job_id: int, job: ProvisioningJob | None = None) -> City:
             if city is not None:
                 break
             used_pool = False
+            steps = job.steps
             _record(
                 job,
                 status=JobStatus.RUNNING,
-                steps=[*job.steps, _building_step()],
+                steps=[*steps, _building_step()],
                 attempts=attempts,
                 started_at=started_at,
             )
+            # The stored "running" entry is for the progress page; the step log records the real one.
+            job.steps = steps
             with log.step("build", "No schema ready: prepare one now (slower)"):
                 pool.pool_build_one()
         if city is None:

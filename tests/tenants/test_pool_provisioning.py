@@ -128,6 +128,12 @@ def test_synchronous_creation_records_its_job_with_the_city_or_as_failed(
     retried = provisioning.provision(job_id=failed.id)  # the recorded failure can be retried
     assert retried.slug == "kappa"
 
+    PoolSchema.objects.all().delete()  # empty pool: the synchronous creation builds a schema, then claims it
+    city_create(slug="lambda", name="Lambda", admin_email="clerk@lambda.example")
+    built = ProvisioningJob.objects.get(slug="lambda")
+    assert built.status == JobStatus.SUCCEEDED and not built.used_pool
+    assert [s["name"] for s in built.steps] == ["claim", "build", "claim", "create"]
+
 
 def test_refill_tops_up_to_target_and_no_further(db: None) -> None:
     PoolSchema.objects.all().delete()
