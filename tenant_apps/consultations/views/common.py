@@ -13,9 +13,12 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,7 +37,7 @@ from tenant_apps.consultations.models import (
 )
 from tenant_apps.consultations.phases import Phase
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 ANSWER_LABELS: dict[str, Any] = dict(AnswerStatus.choices)
 REACTION_LABELS: dict[str, Any] = dict(ReactionKind.choices)
@@ -51,9 +54,29 @@ def in_city_time(view: View) -> View:
     """Render (and read typed dates) in the city's time zone, not the server's."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with timezone.override(city_time_zone(request)):
             return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_only(view: View) -> View:
+    """The back-office of consultations (manage, moderation, surveys, exports): moderators and city admins
+    (accounts' roles). Visitors go to the login page; anyone else gets a 403 page saying why."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not permissions.is_staff(request.user):
+            return render(
+                request,
+                "consultations/refused.html",
+                {"refusal": Refusal("forbidden", _("This page is for the city's staff only."))},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
 
     return wrapper
 

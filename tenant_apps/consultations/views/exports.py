@@ -14,8 +14,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +25,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.models import User
-from tenant_apps.consultations import permissions
 from tenant_apps.consultations.models import (
     Consultation,
     ExportFormat,
@@ -37,6 +34,7 @@ from tenant_apps.consultations.models import (
     Survey,
 )
 from tenant_apps.consultations.services import exports as services
+from tenant_apps.consultations.views import common
 
 View = Callable[..., HttpResponseBase]
 RECENT_JOBS = 20
@@ -44,15 +42,12 @@ RECENT_JOBS = 20
 REFRESH_SECONDS = 3
 
 
-def staff_only(view: View) -> View:
-    """Moderators and city admins: visitors go to the login page, everyone else gets 403."""
+def in_city_zone(view: View) -> View:
+    """Dates on the exports pages in the city's time zone (staff only, see ``common.staff_only``)."""
 
+    @common.staff_only
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_staff(request.user):
-            raise PermissionDenied(_("Only the city's staff can export data."))
         with timezone.override(services.city_timezone()):
             return view(request, *args, **kwargs)
 
@@ -119,7 +114,7 @@ def _percent(job: ExportJob) -> int:
     return min(99, int(100 * job.rows_done / job.rows_total))
 
 
-@staff_only
+@in_city_zone
 @require_http_methods(["GET", "POST"])
 def export_page(request: HttpRequest, slug: str) -> HttpResponseBase:
     consultation = _consultation(slug)
@@ -165,7 +160,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponseBase:
     )
 
 
-@staff_only
+@in_city_zone
 @require_http_methods(["GET"])
 def job_page(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     consultation = _consultation(slug)
@@ -184,7 +179,7 @@ def job_page(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     )
 
 
-@staff_only
+@in_city_zone
 @require_POST
 def job_retry(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     consultation = _consultation(slug)
@@ -197,7 +192,7 @@ def job_retry(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
     return redirect("consultations-exports:job", slug=slug, job_id=job.pk)
 
 
-@staff_only
+@in_city_zone
 @require_http_methods(["GET"])
 def job_download(request: HttpRequest, slug: str, job_id: int, token: str) -> HttpResponseBase:
     consultation = _consultation(slug)

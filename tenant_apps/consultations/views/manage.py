@@ -8,11 +8,9 @@ limit, an impossible phase change) are shown as they come.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,35 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
-from tenant_apps.consultations import forms, permissions, selectors
+from tenant_apps.consultations import forms, selectors
 from tenant_apps.consultations.models import Consultation, Contribution, ContributionStatus, Theme
 from tenant_apps.consultations.phases import TRANSITIONS, Phase
 from tenant_apps.consultations.services import answers as answer_services
 from tenant_apps.consultations.services import consultations as consultation_services
 from tenant_apps.consultations.services import contributions as contribution_services
 from tenant_apps.consultations.views import common
-from tenant_apps.consultations.views.common import in_city_time
+from tenant_apps.consultations.views.common import in_city_time, staff_only
 
 View = Callable[..., HttpResponse]
-
-
-def staff_only(view: View) -> View:
-    """Moderators and city admins (accounts' roles), as the consultations services check it."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_staff(request.user):
-            return render(
-                request,
-                "consultations/refused.html",
-                {"refusal": common.Refusal("forbidden", _("This page is for the city's staff only."))},
-                status=403,
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _actor_id(request: HttpRequest) -> int:

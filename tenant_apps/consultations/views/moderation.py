@@ -5,11 +5,9 @@ residents a 403 page."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,26 +16,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
-from tenant_apps.consultations import accounts_adapter
 from tenant_apps.consultations.forms_moderation import DecisionForm, SettingsForm
 from tenant_apps.consultations.models import ModerationAction, ReportReason
 from tenant_apps.consultations.services import moderation
+from tenant_apps.consultations.views.common import staff_only
 
 View = Callable[..., HttpResponse]
 
 QUEUE_PARAMS = ("consultation", "status", "kind", "reason", "q", "sort", "page", "page_size")
-
-
-def staff_only(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not accounts_adapter.is_staff(user_id=request.user.pk):
-            return render(request, "consultations/moderation/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _query(params: QueryDict | dict[str, Any], **changes: Any) -> str:

@@ -10,7 +10,6 @@ redirect (post/redirect/get).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +27,7 @@ from tenant_apps.consultations import forms_surveys, permissions, selectors
 from tenant_apps.consultations.models import Consultation, Question, QuestionKind, Survey, SurveyResponse
 from tenant_apps.consultations.phases import Phase
 from tenant_apps.consultations.services import surveys as services
+from tenant_apps.consultations.views.common import staff_only
 
 View = Callable[..., HttpResponse]
 
@@ -263,20 +263,6 @@ def survey_results(request: HttpRequest, slug: str, survey_id: int) -> HttpRespo
 
 
 # --- the staff builder ------------------------------------------------------------------------------------
-
-
-def staff_only(view: View) -> View:
-    """Moderators and city admins; visitors go to the login page, residents get a 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not permissions.is_staff(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _add_errors(form: Any, exc: ApplicationError) -> None:

@@ -37,7 +37,7 @@ def test_pages_are_for_staff_only(in_alpha: City, alpha_client: Client, url: str
     if role == "anonymous":
         assert "/account/login/" in response["Location"] and "next=" in response["Location"]
     if role == "resident":
-        assert "Only the city's moderators" in response.content.decode()
+        assert "This page is for the city&#x27;s staff only." in response.content.decode()
 
 
 def test_a_resident_cannot_post_a_decision(in_alpha: City, alpha_client: Client, consultation: Consultation) -> None:

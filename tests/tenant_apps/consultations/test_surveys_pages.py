@@ -190,9 +190,10 @@ def test_builder_is_staff_only(built: Built, alpha_client: Client, resident: Any
     anonymous = alpha_client.get(manage_url(consultation))
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     client = logged_in(alpha_client, resident)
-    assert client.get(manage_url(consultation)).status_code == 404
-    assert client.get(manage_url(consultation, f"{built.survey.pk}/")).status_code == 404
-    assert client.post(manage_url(consultation), {"title": "Mine"}).status_code == 404
+    # The same refusal as every consultations back-office page: a 403 page saying it is for staff.
+    assert client.get(manage_url(consultation)).status_code == 403
+    assert client.get(manage_url(consultation, f"{built.survey.pk}/")).status_code == 403
+    assert client.post(manage_url(consultation), {"title": "Mine"}).status_code == 403
     assert not Survey.objects.filter(title="Mine").exists()
 
 
