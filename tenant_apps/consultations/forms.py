@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MultipleFileField, MultipleFileInput
 from tenant_apps.consultations.models import (
     SEARCH_CONFIGS,
     AnswerStatus,
@@ -30,22 +30,6 @@ from tenant_apps.consultations.models import (
 from tenant_apps.consultations.services.consultations import THEME_ICONS
 
 OTHER_THEME = "other"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one ``<input type=file multiple>`` (Django's documented pattern)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 def _theme_choices(themes: Sequence[Theme]) -> list[tuple[str, Any]]:
