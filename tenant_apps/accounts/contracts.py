@@ -5,19 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from core.decisions import Decision
 
-@dataclass(frozen=True)
-class Decision:
-    """The answer of ``interface.can``: allowed, or refused with a code and a sentence for people."""
-
-    allowed: bool
-    code: str = "ok"
-    reason: str = ""
-    # Methods any one of which would make the action allowed (for "verify to vote" prompts).
-    methods: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.allowed
+__all__ = ["AccountRef", "Decision", "ParticipationRef"]
 
 
 @dataclass(frozen=True)

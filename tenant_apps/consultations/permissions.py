@@ -8,11 +8,11 @@ services call ``participation_require`` which turns a refusal into an ``Applicat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.decisions import Decision
 from core.exceptions import ApplicationError
 from tenant_apps.consultations import accounts_adapter
 from tenant_apps.consultations.models import Consultation, Participation
@@ -24,21 +24,6 @@ ACTIONS = frozenset({"contribute", "comment", "react", "answer_survey"})
 # the person (403). Pages and the API use the same codes.
 NOT_OPEN_STATUS = 409
 REFUSED_STATUS = 403
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Allowed, or refused with a code (``not_open``, ``login_required``, ``email_unverified``,
-    ``inactive``, ``verification_required``) and a sentence for people; truthy when allowed."""
-
-    allowed: bool
-    code: str = "ok"
-    reason: str = ""
-    # Verification methods any one of which would unlock the action (for "verify to take part" prompts).
-    methods: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.allowed
 
 
 def _signed_in(user: Any) -> bool:
